@@ -1,0 +1,40 @@
+// azmaps-lro: the OData error model carried by a failed operation (PROTOCOL.md section 6).
+#ifndef AZMAPS_LRO_ODATA_ERROR_HPP
+#define AZMAPS_LRO_ODATA_ERROR_HPP
+
+#include <string>
+#include <vector>
+
+namespace azmaps::lro {
+
+/// One entry of `error.details`. Missing fields stay empty.
+struct odata_detail {
+    std::string code;
+    std::string message;
+    std::string target;
+    friend bool operator==(const odata_detail& a, const odata_detail& b) {
+        return a.code == b.code && a.message == b.message && a.target == b.target;
+    }
+    friend bool operator!=(const odata_detail& a, const odata_detail& b) { return !(a == b); }
+};
+
+/// `{"error": {"code", "message", "target"?, "details"?, "innererror"?}}`, unescaped.
+/// `details` may arrive as an array or (as in the Creator documents) a single object; both
+/// land here as a list. `innererror` is the chain of inner codes, outermost first, with
+/// null codes skipped (PROTOCOL.md 10.15).
+struct odata_error {
+    std::string code;
+    std::string message;
+    std::string target;
+    std::vector<odata_detail> details;
+    std::vector<std::string> innererror;
+    friend bool operator==(const odata_error& a, const odata_error& b) {
+        return a.code == b.code && a.message == b.message && a.target == b.target &&
+               a.details == b.details && a.innererror == b.innererror;
+    }
+    friend bool operator!=(const odata_error& a, const odata_error& b) { return !(a == b); }
+};
+
+} // namespace azmaps::lro
+
+#endif

@@ -1,0 +1,92 @@
+// azmaps-lro: what the caller saw. Borrowed views; the machine copies what it keeps.
+#ifndef AZMAPS_LRO_RESPONSE_HPP
+#define AZMAPS_LRO_RESPONSE_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace azmaps::lro {
+
+/// One response header as it arrived. Both views are borrowed for the duration of one call.
+struct header {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// A read-only view of header pairs in arrival order (C++17 has no std::span).
+class header_span {
+public:
+    constexpr header_span() noexcept = default;
+    constexpr header_span(const header* first, std::size_t count) noexcept : data_(first), size_(count) {}
+    /// Any contiguous container of `header` (std::vector, std::array, C array).
+    template <class Container,
+              class = decltype(static_cast<const header*>(std::declval<const Container&>().data()))>
+    constexpr header_span(const Container& c) noexcept : data_(c.data()), size_(c.size()) {}
+    template <std::size_t N>
+    constexpr header_span(const header (&a)[N]) noexcept : data_(a), size_(N) {}
+
+    constexpr const header* begin() const noexcept { return data_; }
+    constexpr const header* end() const noexcept { return data_ + size_; }
+    constexpr std::size_t size() const noexcept { return size_; }
+    constexpr bool empty() const noexcept { return size_ == 0; }
+    constexpr const header& operator[](std::size_t i) const noexcept { return data_[i]; }
+
+private:
+    const header* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+/// A complete HTTP response, borrowed: status code, headers in arrival order, body bytes.
+/// The body may hold any bytes (NUL included); the machine never reads past `body.size()`.
+struct response_view {
+    int status = 0;
+    header_span headers;
+    std::string_view body;
+};
+
+/// Why a request got no response. The machine treats every kind alike (retry or fail, per
+/// PROTOCOL.md section 5); the kind is kept for the failure detail.
+enum class transport_error : std::uint8_t {
+    connect_failed = 0,   ///< nothing was sent
+    connection_reset = 1, ///< the connection broke mid-exchange
+    timed_out = 2,        ///< the caller's own I/O timeout fired
+    other = 3,
+};
+
+/// Stable lower-case name, as used in test vectors ("connect_failed", ...).
+constexpr std::string_view to_string(transport_error e) noexcept {
+    switch (e) {
+    case transport_error::connect_failed: return "connect_failed";
+    case transport_error::connection_reset: return "connection_reset";
+    case transport_error::timed_out: return "timed_out";
+    case transport_error::other: return "other";
+    }
+    return "other";
+}
+
+namespace detail {
+constexpr char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+/// ASCII case-insensitive equality (header names, status values, schemes, hosts).
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+} // namespace detail
+
+/// The value of the first header named `name` (ASCII case-insensitive), or nullptr.
+/// PROTOCOL.md 10.7: for a repeated name the first occurrence counts.
+inline const std::string_view* find_header(header_span headers, std::string_view name) noexcept {
+    for (const header& h : headers)
+        if (detail::iequals(h.name, name)) return &h.value;
+    return nullptr;
+}
+
+} // namespace azmaps::lro
+
+#endif
