@@ -1,0 +1,63 @@
+// azmaps-lro: the few strings an operation owns, packed into one heap buffer.
+#ifndef AZMAPS_LRO_DETAIL_STRING_TABLE_HPP
+#define AZMAPS_LRO_DETAIL_STRING_TABLE_HPP
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace azmaps::lro::detail {
+
+/// N strings stored back to back in one std::string, with 32-bit end offsets.
+/// Why: an in-flight operation keeps ~6 short strings; one buffer costs one allocation and
+/// 32 + 4N bytes instead of 32N, and rewriting a field with a value of the same length (the
+/// steady-state poll: same status, same operationId) happens in place without allocating.
+/// Callers keep each field far below 4 GiB (the machine caps bodies and URLs at 64 MiB).
+template <std::size_t N>
+class string_table {
+public:
+    std::string_view get(std::size_t i) const noexcept {
+        const std::uint32_t b = begin_of(i);
+        return std::string_view(buf_.data() + b, ends_[i] - b);
+    }
+
+    /// Replaces field i. `v` must not view this table's own buffer.
+    void set(std::size_t i, std::string_view v) {
+        const std::uint32_t b = begin_of(i);
+        const std::uint32_t old_len = ends_[i] - b;
+        if (old_len == v.size()) {
+            if (!v.empty()) std::memcpy(&buf_[b], v.data(), v.size());
+            return;
+        }
+        buf_.replace(b, old_len, v.data(), v.size());
+        const auto delta = static_cast<std::int64_t>(v.size()) - static_cast<std::int64_t>(old_len);
+        for (std::size_t k = i; k < N; ++k)
+            ends_[k] = static_cast<std::uint32_t>(static_cast<std::int64_t>(ends_[k]) + delta);
+    }
+
+    /// Replaces field i unless it already holds `v` (no write, no allocation then).
+    void assign_if_changed(std::size_t i, std::string_view v) {
+        if (get(i) != v) set(i, v);
+    }
+
+    void clear(std::size_t i) { set(i, std::string_view()); }
+
+    /// Heap bytes owned (0 while the content fits the small-string buffer).
+    std::size_t heap_bytes() const noexcept {
+        return buf_.capacity() > 15 ? buf_.capacity() + 1 : 0;
+    }
+
+    void shrink_to_fit() { buf_.shrink_to_fit(); }
+
+private:
+    std::uint32_t begin_of(std::size_t i) const noexcept { return i == 0 ? 0u : ends_[i - 1]; }
+
+    std::string buf_;
+    std::array<std::uint32_t, N> ends_{};
+};
+
+} // namespace azmaps::lro::detail
+
+#endif

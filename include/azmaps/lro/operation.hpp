@@ -1,0 +1,841 @@
+// azmaps-lro: the operation state machine. All transitions live in this file.
+//
+// Theory of operation
+// -------------------
+// One `basic_operation` follows one long-running operation from its submit to its end. It is
+// a pure function of its inputs: it never does I/O, never reads a clock, never sleeps, never
+// throws, holds no globals and draws no randomness of its own (jitter comes from a seed).
+//
+//   inputs (each with the caller's monotonic `now`)      output (exactly one per input)
+//   -----------------------------------------------      ---------------------------------
+//   on_response(status, headers, body[, wall clock])  ->  send_request{url, delay, purpose}
+//   on_transport_error(kind)                          ->  succeeded{resource}
+//   cancel()                                          ->  failed{reason, http status, error}
+//                                                     ->  canceled{by}
+//                                                     ->  refused{errc}   (input changed nothing)
+//
+// After `start()` the submit request is outstanding (the caller sends it; the machine does
+// not hold its body). Every non-terminal action asks for exactly one request, so exactly one
+// is outstanding until the end (PROTOCOL.md 10.3). Phases:
+//
+//   submitting --202/200/201 + monitor--> polling --Succeeded + resource--> fetching
+//       |  \--200/201 done at once (resource, fetch on)--------------------^     |
+//       |   \--200/201 done at once (no fetch)--> succeeded <--2xx-----------------/
+//       |  429/503: resubmit          polling: in progress / retryable / bad answer: poll again
+//       \------------------------------> failed / canceled (from any live phase)
+//
+// The protocol-specific questions (which header is the monitor, how to read a status body,
+// where the final resource is, what each HTTP code means) are answered by `Policy`
+// (policy.hpp); everything else -- time, limits, retries, URLs, origins -- is here.
+// docs/state-machine.md has the diagram and maps each decision-table row to a function below.
+#ifndef AZMAPS_LRO_OPERATION_HPP
+#define AZMAPS_LRO_OPERATION_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "action.hpp"
+#include "detail/backoff.hpp"
+#include "detail/boxed.hpp"
+#include "detail/http_date.hpp"
+#include "detail/json.hpp"
+#include "detail/retry_after.hpp"
+#include "detail/string_table.hpp"
+#include "detail/time.hpp"
+#include "detail/token_codec.hpp"
+#include "detail/url.hpp"
+#include "errc.hpp"
+#include "observation.hpp"
+#include "odata_error.hpp"
+#include "options.hpp"
+#include "policy.hpp"
+#include "response.hpp"
+#include "result.hpp"
+
+namespace azmaps::lro {
+
+namespace detail {
+/// Caps applied to options so that every owned string fits the 32-bit string table.
+constexpr std::size_t max_body_cap = std::size_t{64} << 20;
+constexpr std::size_t max_url_cap = std::size_t{64} << 20;
+constexpr std::size_t max_method_length = 32;
+/// At most this many raw body bytes go into a failure detail (VECTORS.md).
+constexpr std::size_t excerpt_bytes = 200;
+
+constexpr bool is_tchar(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+/// Appends at most `excerpt_bytes` of `body`, with every byte outside printable ASCII shown
+/// as '.', so that a detail is always safe to print and to embed in JSON.
+inline void append_excerpt(std::string& out, std::string_view body) {
+    const std::size_t n = body.size() < excerpt_bytes ? body.size() : excerpt_bytes;
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = body[i];
+        out.push_back(c >= 0x20 && c < 0x7F ? c : '.');
+    }
+    if (body.size() > n) out += "...";
+}
+} // namespace detail
+
+/// The state machine for one operation, parameterised by the protocol policy.
+/// Copyable and movable; views it hands out point into it (see each accessor).
+template <class Policy>
+class basic_operation {
+public:
+    using policy_type = Policy;
+
+    /// An idle machine: every input is refused with `errc::not_expected`.
+    basic_operation() = default;
+
+    /// Starts an operation whose submit request is `method` `submit_url` (the caller sends
+    /// it, with its own body and headers; `pending_request()` describes it). Refused with
+    /// `bad_method`, `bad_submit_url` or `bad_option`.
+    static result<basic_operation> start(std::string_view method, std::string_view submit_url,
+                                         const options& opts = options{}) {
+        return start(method, submit_url, std::make_shared<const options>(opts));
+    }
+
+    /// Same, sharing one options object among many operations (saves memory at scale).
+    static result<basic_operation> start(std::string_view method, std::string_view submit_url,
+                                         std::shared_ptr<const options> opts) {
+        if (!opts) opts = std::make_shared<const options>();
+        if (method.empty() || method.size() > detail::max_method_length) return errc::bad_method;
+        for (char c : method)
+            if (!detail::is_tchar(c)) return errc::bad_method;
+        if (!options_usable(*opts)) return errc::bad_option;
+        basic_operation op;
+        op.opts_ = std::move(opts);
+        if (detail::check_absolute_url(submit_url, op.max_url_length()) != detail::url_error::none)
+            return errc::bad_submit_url;
+        detail::origin o;
+        if (!detail::parse_origin(submit_url, o)) return errc::bad_submit_url;
+        std::string origin_text;
+        detail::origin_text(o, origin_text);
+        op.strings_.set(slot_method, method);
+        op.strings_.set(slot_submit_url, submit_url);
+        op.strings_.set(slot_origin, origin_text);
+        op.jitter_state_ = op.opts_->jitter_seed;
+        op.version_ = op.opts_->version;
+        op.phase_ = phase::submitting;
+        op.pending_purpose_ = purpose::submit;
+        return op;
+    }
+
+    // --- inputs ---------------------------------------------------------------------------
+
+    /// Feed the response to the outstanding request. `now` is the caller's monotonic time
+    /// when the response was complete; `wall` (optional) is the wall clock, used only for an
+    /// HTTP-date Retry-After when the response has no usable `Date` header.
+    action on_response(const response_view& r, time_point now, std::optional<wall_time> wall = std::nullopt) {
+        if (const std::optional<errc> e = admit(now)) return refused{*e};
+        has_wall_ = wall.has_value();
+        wall_ms_ = has_wall_ ? std::chrono::duration_cast<milliseconds>(wall->time_since_epoch()).count() : 0;
+        switch (phase_) {
+        case phase::submitting: return on_submit_answer(r, now);
+        case phase::polling: return on_status_answer(r, now);
+        default: return on_resource_answer(r, now);
+        }
+    }
+
+    /// Feed a transport error instead of a response for the outstanding request.
+    action on_transport_error(transport_error e, time_point now) {
+        if (const std::optional<errc> refusal = admit(now)) return refused{*refusal};
+        has_wall_ = false;
+        std::string detail = "transport error (";
+        detail += to_string(e);
+        detail += ") on the ";
+        detail += to_string(pending_purpose_);
+        detail += " request";
+        if (phase_ == phase::submitting && !opts_->resubmit_on_ambiguous)
+            return fail(failure_reason::transport_error, std::nullopt, detail, nullptr);
+        return retry_after_error(nullptr, now, detail);
+    }
+
+    /// The client gives up: the operation ends `canceled{client}`. (Cancelling the work on
+    /// the service, where it supports that, is the caller's request to make.)
+    action cancel(time_point now) {
+        if (const std::optional<errc> e = admit(now)) return refused{*e};
+        phase_ = phase::canceled;
+        canceled_by_ = cancel_source::client;
+        return canceled{cancel_source::client};
+    }
+
+    // --- queries --------------------------------------------------------------------------
+
+    lro::phase current_phase() const noexcept { return phase_; }
+    bool done() const noexcept { return is_terminal(phase_); }
+
+    /// The outstanding request (after start, resume, or a send_request action), if any.
+    std::optional<send_request> pending_request() const noexcept {
+        if (phase_ != phase::submitting && phase_ != phase::polling && phase_ != phase::fetching) return std::nullopt;
+        return make_request();
+    }
+
+    /// When the outstanding request should be sent (quinn's poll_timeout); none when done.
+    std::optional<time_point> next_deadline() const noexcept {
+        if (const auto r = pending_request()) return r->not_before;
+        return std::nullopt;
+    }
+
+    /// The terminal action again (for drivers that look later), or none while running.
+    std::optional<action> outcome() const noexcept {
+        switch (phase_) {
+        case phase::succeeded: return action{succeeded{strings_.get(slot_resource)}};
+        case phase::failed: return action{failed_action()};
+        case phase::canceled: return action{canceled{canceled_by_}};
+        default: return std::nullopt;
+        }
+    }
+
+    observation observe() const noexcept {
+        observation o;
+        o.phase = phase_;
+        o.version = version_;
+        o.operation_id = strings_.get(slot_operation_id);
+        o.status = strings_.get(slot_status);
+        o.created = strings_.get(slot_created);
+        if (has_created_ms_) o.created_unix_ms = created_ms_;
+        o.polls = polls_;
+        o.consecutive_errors = errors_;
+        o.elapsed = milliseconds(elapsed_ms());
+        o.monitor = strings_.get(slot_monitor);
+        return o;
+    }
+
+    const options& config() const noexcept { return opts_ ? *opts_ : default_options(); }
+
+    /// Heap bytes this operation owns by itself (strings and a failure's error), without the
+    /// options it may share with others. For memory accounting.
+    std::size_t owned_heap_bytes() const noexcept {
+        std::size_t n = strings_.heap_bytes();
+        if (error_) n += sizeof(odata_error);
+        return n;
+    }
+
+    // --- resume tokens --------------------------------------------------------------------
+
+    /// A compact text token (`azlro1.` + base64url) that lets `resume()` continue polling in
+    /// another process. It holds the submit URL's origin but never its path or query, and no
+    /// header values. `nothing_to_save` before the submit was accepted and after the end,
+    /// except after `timed_out` with a monitor: that token starts a fresh budget (polls and
+    /// elapsed time from zero) on the same monitor or resource.
+    result<std::string> save() const {
+        const bool live = phase_ == phase::polling || phase_ == phase::fetching;
+        const bool timed_out = phase_ == phase::failed && reason_ == failure_reason::timed_out &&
+                               !strings_.get(pending_purpose_ == purpose::resource ? slot_resource : slot_monitor).empty() &&
+                               pending_purpose_ != purpose::submit;
+        if (!live && !timed_out) return errc::nothing_to_save;
+        std::string payload;
+        payload.push_back(static_cast<char>(Policy::token_id));
+        payload.push_back(static_cast<char>(version_));
+        payload.push_back(static_cast<char>(pending_purpose_ == purpose::resource ? phase::fetching : phase::polling));
+        payload.push_back(static_cast<char>((has_created_ms_ ? 1 : 0) | (pending_same_origin() ? 2 : 0)));
+        detail::put_varint(payload, live ? polls_ : 0);
+        detail::put_varint(payload, live ? errors_ : 0);
+        detail::put_varint(payload, live ? static_cast<std::uint64_t>(elapsed_ms()) : 0);
+        detail::put_varint(payload, live ? static_cast<std::uint64_t>(pending_delay_ms_) : 0);
+        detail::put_u64(payload, jitter_state_);
+        detail::put_bytes(payload, strings_.get(slot_origin));
+        detail::put_bytes(payload, strings_.get(slot_monitor));
+        detail::put_bytes(payload, strings_.get(slot_resource));
+        detail::put_bytes(payload, strings_.get(slot_operation_id));
+        detail::put_bytes(payload, strings_.get(slot_status));
+        detail::put_bytes(payload, strings_.get(slot_created));
+        std::string framed;
+        detail::put_varint(framed, payload.size());
+        framed += payload;
+        detail::put_u64(framed, detail::crc32(payload)); // 8 bytes: the upper 4 must be zero
+        std::string token = token_prefix;
+        detail::base64url_encode(framed, token);
+        return token;
+    }
+
+    /// Continues an operation from `save()`'s token, as if `now` were the time of the last
+    /// input before the save. Every URL in the token is checked against the origin rules of
+    /// `opts`; when `trusted_origin` (`scheme://host[:port]`) is given, the token's submit
+    /// origin must equal it (use it whenever credentials are attached to same-origin
+    /// requests: an edited token could otherwise name another origin as "the submit's").
+    static result<basic_operation> resume(std::string_view token, std::shared_ptr<const options> opts,
+                                          time_point now, std::string_view trusted_origin = {}) {
+        if (!opts) opts = std::make_shared<const options>();
+        if (!options_usable(*opts)) return errc::bad_option;
+        std::string_view body;
+        if (const errc e = split_token(token, body); e != errc::ok) return e;
+        std::string framed;
+        if (!detail::base64url_decode(body, framed)) return errc::token_corrupt;
+        detail::token_reader outer(framed);
+        const std::uint64_t declared = outer.varint();
+        if (!outer.ok()) return errc::token_truncated;
+        const std::size_t header_len = outer.position();
+        const std::size_t avail = framed.size() - header_len;
+        if (declared > avail || avail - declared < 8) return errc::token_truncated;
+        if (avail - declared > 8) return errc::token_corrupt;
+        const std::string_view payload = std::string_view(framed).substr(header_len, static_cast<std::size_t>(declared));
+        detail::token_reader crc_reader(std::string_view(framed).substr(header_len + payload.size()));
+        if (crc_reader.u64() != detail::crc32(payload)) return errc::token_corrupt;
+
+        detail::token_reader in(payload);
+        const std::uint8_t policy_id = in.u8();
+        const std::uint8_t version = in.u8();
+        const std::uint8_t ph = in.u8();
+        const std::uint8_t flags = in.u8();
+        const std::uint64_t polls = in.varint();
+        const std::uint64_t errors = in.varint();
+        const std::uint64_t elapsed = in.varint();
+        const std::uint64_t delay = in.varint();
+        const std::uint64_t jitter_state = in.u64();
+        const std::string_view origin = in.bytes();
+        const std::string_view monitor = in.bytes();
+        const std::string_view resource = in.bytes();
+        const std::string_view operation_id = in.bytes();
+        const std::string_view status = in.bytes();
+        const std::string_view created = in.bytes();
+        if (!in.ok() || !in.at_end()) return errc::token_corrupt;
+        if (policy_id != Policy::token_id) return errc::token_unsupported;
+        if (version > 2 || (ph != static_cast<std::uint8_t>(phase::polling) && ph != static_cast<std::uint8_t>(phase::fetching)) ||
+            polls > UINT32_MAX || errors > UINT16_MAX || elapsed > static_cast<std::uint64_t>(INT64_MAX / 4) ||
+            delay > static_cast<std::uint64_t>(INT64_MAX / 4) || (flags & ~3u) != 0 || monitor.empty() ||
+            (ph == static_cast<std::uint8_t>(phase::fetching) && resource.empty()) ||
+            operation_id.size() > detail::max_body_cap || status.size() > detail::max_body_cap ||
+            created.size() > detail::max_body_cap)
+            return errc::token_corrupt;
+
+        basic_operation op;
+        op.opts_ = std::move(opts);
+        // The origin must be a bare canonical origin; URLs must pass today's origin rules.
+        detail::origin o;
+        std::string canonical;
+        if (origin.size() > op.max_url_length() || !detail::parse_origin(origin, o)) return errc::token_corrupt;
+        detail::origin_text(o, canonical);
+        if (canonical != origin) return errc::token_corrupt;
+        if (!trusted_origin.empty() && !detail::origin_matches(o, trusted_origin)) return errc::token_origin_refused;
+        op.strings_.set(slot_origin, origin);
+        bool same = false;
+        if (!op.url_allowed(monitor, same)) return errc::token_origin_refused;
+        op.strings_.set(slot_monitor, monitor);
+        op.monitor_same_origin_ = same;
+        if (!resource.empty()) {
+            if (!op.url_allowed(resource, same)) return errc::token_origin_refused;
+            op.strings_.set(slot_resource, resource);
+            op.resource_same_origin_ = same;
+        }
+        op.strings_.set(slot_operation_id, operation_id);
+        op.strings_.set(slot_status, status);
+        op.strings_.set(slot_created, created);
+        op.version_ = static_cast<protocol_version>(version);
+        if (op.opts_->version != protocol_version::unknown) op.version_ = op.opts_->version;
+        op.has_created_ms_ = detail::parse_created_time(created, op.created_ms_);
+        op.phase_ = static_cast<phase>(ph);
+        op.pending_purpose_ = op.phase_ == phase::fetching ? purpose::resource : purpose::status;
+        op.polls_ = static_cast<std::uint32_t>(polls);
+        op.errors_ = static_cast<std::uint16_t>(errors);
+        op.jitter_state_ = jitter_state;
+        op.started_ = true;
+        op.start_ = detail::add_ms(now, static_cast<std::int64_t>(elapsed), /*subtract=*/true);
+        op.last_now_ = now;
+        op.pending_delay_ms_ = static_cast<std::int64_t>(delay < static_cast<std::uint64_t>(detail::max_delay_ms) ? delay : detail::max_delay_ms);
+        op.not_before_ = detail::add_ms(now, op.pending_delay_ms_);
+        return op;
+    }
+
+    static result<basic_operation> resume(std::string_view token, const options& opts, time_point now,
+                                          std::string_view trusted_origin = {}) {
+        return resume(token, std::make_shared<const options>(opts), now, trusted_origin);
+    }
+
+private:
+    static constexpr const char* token_prefix = "azlro1.";
+
+    enum slot : std::size_t {
+        slot_method,
+        slot_submit_url,
+        slot_origin,
+        slot_monitor,
+        slot_resource,
+        slot_operation_id,
+        slot_status,
+        slot_created,
+        slot_detail,
+        slot_count
+    };
+
+    static const options& default_options() noexcept {
+        static const options defaults;
+        return defaults;
+    }
+
+    static bool options_usable(const options& o) noexcept {
+        for (const std::string& entry : o.allowed_origins) {
+            detail::origin parsed;
+            if (!detail::parse_origin(entry, parsed)) return false;
+        }
+        for (const auto& q : o.add_query) {
+            if (q.first.empty()) return false;
+            for (char c : q.first)
+                if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '&' || c == '=' || c == '#') return false;
+            for (char c : q.second)
+                if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '&' || c == '#') return false;
+        }
+        return true;
+    }
+
+    static errc split_token(std::string_view token, std::string_view& body) noexcept {
+        constexpr std::string_view magic = "azlro";
+        if (token.substr(0, magic.size()) != magic) return errc::token_corrupt;
+        std::size_t i = magic.size();
+        std::uint64_t format = 0;
+        const std::size_t digits_begin = i;
+        while (i < token.size() && token[i] >= '0' && token[i] <= '9' && i - digits_begin < 9)
+            format = format * 10 + static_cast<std::uint64_t>(token[i++] - '0');
+        if (i == digits_begin) return i == token.size() ? errc::token_truncated : errc::token_corrupt;
+        if (format > 1) return errc::token_unsupported;
+        if (format != 1) return errc::token_corrupt;
+        if (i == token.size()) return errc::token_truncated;
+        if (token[i] != '.') return errc::token_corrupt;
+        body = token.substr(i + 1);
+        return errc::ok;
+    }
+
+    // --- option accessors (with the documented normalisation) -----------------------------
+    std::int64_t min_ms() const noexcept {
+        const auto v = static_cast<std::int64_t>(opts_->min_poll_interval.count());
+        return v < 0 ? 0 : v > detail::max_delay_ms ? detail::max_delay_ms : v;
+    }
+    std::int64_t max_ms() const noexcept {
+        const auto v = static_cast<std::int64_t>(opts_->max_poll_interval.count());
+        return v < min_ms() ? min_ms() : v > detail::max_delay_ms ? detail::max_delay_ms : v;
+    }
+    std::int64_t clamp(std::int64_t v) const noexcept { return detail::clamp_ms(v, min_ms(), max_ms()); }
+    std::size_t max_body_bytes() const noexcept {
+        return opts_->max_body_bytes < detail::max_body_cap ? opts_->max_body_bytes : detail::max_body_cap;
+    }
+    std::size_t max_url_length() const noexcept {
+        return opts_->max_url_length < detail::max_url_cap ? opts_->max_url_length : detail::max_url_cap;
+    }
+    unsigned max_errors() const noexcept {
+        return opts_->max_consecutive_errors < 1 ? 1u : static_cast<unsigned>(opts_->max_consecutive_errors);
+    }
+    std::int64_t elapsed_ms() const noexcept { return detail::ms_between(start_, last_now_); }
+
+    // --- admission: PROTOCOL.md 10.3 --------------------------------------------------------
+    std::optional<errc> admit(time_point now) noexcept {
+        if (is_terminal(phase_)) return errc::terminal;
+        if (phase_ == phase::idle) return errc::not_expected;
+        if (started_ && now < last_now_) return errc::clock_backwards;
+        if (!started_) {
+            started_ = true;
+            start_ = now;
+        }
+        last_now_ = now;
+        return std::nullopt;
+    }
+
+    // --- the submit answer: decision-table rows "submit" ----------------------------------
+    action on_submit_answer(const response_view& r, time_point now) {
+        const int code = r.status;
+        if (Policy::is_submit_accepted(code)) {
+            const auto monitor = Policy::monitor_from_submit(code, r.headers, opts_->version);
+            if (monitor.value != nullptr) {
+                note_version(monitor.evidence);
+                if (auto refusal = follow(*monitor.value, strings_.get(slot_submit_url), slot_monitor, monitor.name, code))
+                    return std::move(*refusal);
+                leave_submit();
+                return schedule_poll(r, now);
+            }
+            if (code == 202) {
+                return fail(failure_reason::protocol_error, code,
+                            "202 Accepted without a usable Operation-Location or Location header", &r);
+            }
+            // 200/201 without a monitor: finished at once, read as a Succeeded answer.
+            detail::status_fields fields;
+            const bool body_ok = r.body.size() <= max_body_bytes() &&
+                                 detail::scan_status_body(r.body, fields) == detail::json_error::none;
+            const std::string base_copy(strings_.get(slot_submit_url)); // the slot is dropped next
+            leave_submit();
+            return on_succeeded(r, body_ok ? &fields : nullptr, base_copy, now);
+        }
+        if (code == 400)
+            return fail(failure_reason::request_rejected, code, "the submit was rejected (400)", &r);
+        if (Policy::is_submit_throttled(code) || (Policy::is_submit_ambiguous(code) && opts_->resubmit_on_ambiguous))
+            return retry_after_error(&r, now, http_detail(code, "submit"));
+        return fail(failure_reason::http_error, code, http_detail(code, "submit"), &r);
+    }
+
+    // --- a status answer: decision-table rows "poll" ---------------------------------------
+    action on_status_answer(const response_view& r, time_point now) {
+        const int code = r.status;
+        if (!Policy::is_status_answer(code)) {
+            if (Policy::is_retryable(code)) return retry_after_error(&r, now, http_detail(code, "status"));
+            return fail(failure_reason::http_error, code, http_detail(code, "status"), &r);
+        }
+        detail::status_fields fields;
+        if (r.body.size() > max_body_bytes()) return bad_answer(r, now, "the status body exceeds max_body_bytes");
+        if (const detail::json_error je = detail::scan_status_body(r.body, fields); je != detail::json_error::none) {
+            std::string d = "the status body is not a valid JSON object (";
+            d += detail::to_string(je);
+            d += ")";
+            return bad_answer(r, now, d);
+        }
+        if (fields.status.kind != detail::json_kind::string)
+            return bad_answer(r, now, "the status body has no string status");
+        if (!record_status(fields)) return bad_answer(r, now, "the status value is not valid");
+        errors_ = 0; // a good status answer resets the count (PROTOCOL.md 10.5)
+        switch (Policy::classify_status(fields.status)) {
+        case status_kind::in_progress:
+            if (const std::string_view* next = Policy::monitor_from_status(r.headers, opts_->version)) {
+                note_version(protocol_version::v2);
+                // Resolution reads the old monitor before `follow` overwrites it.
+                if (detail::clean_header_url(*next) != strings_.get(slot_monitor)) {
+                    if (auto refusal = follow(*next, strings_.get(slot_monitor), slot_monitor, "Operation-Location", code))
+                        return std::move(*refusal);
+                }
+            }
+            return schedule_poll(r, now);
+        case status_kind::succeeded:
+            return on_succeeded(r, &fields, strings_.get(slot_monitor), now);
+        case status_kind::failed:
+            return fail(failure_reason::operation_failed, code, "the operation failed", &r);
+        case status_kind::canceled:
+            phase_ = phase::canceled;
+            canceled_by_ = cancel_source::server;
+            return canceled{cancel_source::server};
+        }
+        return schedule_poll(r, now);
+    }
+
+    // --- a resource answer: decision-table rows "fetch" -------------------------------------
+    action on_resource_answer(const response_view& r, time_point now) {
+        const int code = r.status;
+        if (Policy::is_resource_ok(code)) {
+            phase_ = phase::succeeded;
+            return succeeded{strings_.get(slot_resource)};
+        }
+        if (Policy::is_retryable(code)) return retry_after_error(&r, now, http_detail(code, "resource"));
+        return fail(failure_reason::http_error, code, http_detail(code, "resource"), &r);
+    }
+
+    /// A `Succeeded` answer (or a submit done at once): find the resource, fetch or finish.
+    action on_succeeded(const response_view& r, const detail::status_fields* fields, std::string_view base,
+                        time_point now) {
+        const url_source src = Policy::final_resource(r.status, r.headers, fields);
+        if (src.kind == url_source::from::none) {
+            phase_ = phase::succeeded;
+            return succeeded{};
+        }
+        std::string from_body;
+        std::string_view ref = src.header_value;
+        if (src.kind == url_source::from::body) {
+            if (!detail::unescape_json_string(src.body_value.raw, from_body))
+                return fail(failure_reason::protocol_error, r.status, "resourceLocation is not a valid string", &r);
+            ref = from_body;
+        }
+        if (auto refusal = follow(ref, base, slot_resource, src.name, r.status)) return std::move(*refusal);
+        if (!opts_->fetch_resource) {
+            phase_ = phase::succeeded;
+            return succeeded{strings_.get(slot_resource)};
+        }
+        phase_ = phase::fetching;
+        return request(purpose::resource, 0, now); // PROTOCOL.md 10.9: delay 0
+    }
+
+    /// The status answer was unusable: count it, and fail with protocol_error on the last.
+    action bad_answer(const response_view& r, time_point now, std::string_view why) {
+        std::string d(why);
+        if (!r.body.empty()) {
+            d += "; body: ";
+            detail::append_excerpt(d, r.body);
+        }
+        return retry_after_error(&r, now, d, failure_reason::protocol_error);
+    }
+
+    /// A retryable error (429/5xx, transport error, bad answer): count it; the n-th in a row
+    /// fails, else retry the same request after Retry-After (clamped) or backoff.
+    action retry_after_error(const response_view* r, time_point now, std::string_view detail_text,
+                             failure_reason exhausted = failure_reason::too_many_errors) {
+        if (errors_ < UINT16_MAX) ++errors_;
+        if (errors_ >= max_errors()) {
+            std::string d(detail_text);
+            d += "; ";
+            d += std::to_string(errors_);
+            d += " consecutive errors";
+            return fail(exhausted, r ? std::optional<int>(r->status) : std::nullopt, d, r);
+        }
+        std::int64_t delay = 0;
+        std::uint64_t server_ms = 0;
+        if (r != nullptr && read_retry_after(r->headers, server_ms)) {
+            delay = clamp(saturate(server_ms));
+        } else {
+            std::int64_t d = detail::backoff_ms(static_cast<std::int64_t>(opts_->backoff_base.count()), errors_, max_ms());
+            if (opts_->jitter) d = detail::jittered_ms(d, detail::splitmix64_next(jitter_state_));
+            delay = clamp(d);
+        }
+        return request(pending_purpose_, delay, now);
+    }
+
+    /// In progress: poll again after Retry-After, else the default interval.
+    action schedule_poll(const response_view& r, time_point now) {
+        std::uint64_t server_ms = 0;
+        const std::int64_t delay = read_retry_after(r.headers, server_ms)
+                                       ? clamp(saturate(server_ms))
+                                       : clamp(static_cast<std::int64_t>(opts_->default_poll_interval.count()));
+        return request(purpose::status, delay, now);
+    }
+
+    /// Every request goes through here: max_polls and the deadline (PROTOCOL.md 10.1, 10.2).
+    action request(purpose p, std::int64_t delay_ms, time_point now) {
+        pending_purpose_ = p;
+        if (p == purpose::status && opts_->max_polls && polls_ >= *opts_->max_polls)
+            return fail(failure_reason::timed_out, std::nullopt, "max_polls would be passed by the next status request", nullptr);
+        if (opts_->timeout) {
+            const std::int64_t budget = static_cast<std::int64_t>(opts_->timeout->count());
+            const std::int64_t used = detail::ms_between(start_, now);
+            if (delay_ms > budget - used)
+                return fail(failure_reason::timed_out, std::nullopt, "the timeout would be passed by the next request", nullptr);
+        }
+        if (p == purpose::status && polls_ < UINT32_MAX) ++polls_;
+        pending_delay_ms_ = delay_ms;
+        not_before_ = detail::add_ms(now, delay_ms);
+        return make_request();
+    }
+
+    send_request make_request() const noexcept {
+        send_request s;
+        s.purpose = pending_purpose_;
+        s.delay = milliseconds(pending_delay_ms_);
+        s.not_before = not_before_;
+        s.same_origin = pending_same_origin();
+        switch (pending_purpose_) {
+        case purpose::submit:
+            s.method = strings_.get(slot_method);
+            s.url = strings_.get(slot_submit_url);
+            break;
+        case purpose::status:
+            s.method = "GET";
+            s.url = strings_.get(slot_monitor);
+            break;
+        case purpose::resource:
+            s.method = "GET";
+            s.url = strings_.get(slot_resource);
+            break;
+        }
+        return s;
+    }
+
+    bool pending_same_origin() const noexcept {
+        return pending_purpose_ == purpose::submit ? true
+             : pending_purpose_ == purpose::status ? monitor_same_origin_
+                                                   : resource_same_origin_;
+    }
+
+    // --- URLs and origins: PROTOCOL.md section 8 --------------------------------------------
+
+    /// Cleans, resolves against `base`, checks and stores a URL into `dest`. Returns the
+    /// failed action when the URL is refused.
+    std::optional<action> follow(std::string_view raw, std::string_view base, slot dest, std::string_view name, int code) {
+        const std::string_view ref = detail::clean_header_url(raw);
+        std::string resolved;
+        const detail::url_error ue = detail::resolve_url(base, ref, max_url_length(), resolved);
+        if (ue != detail::url_error::none) {
+            std::string d = "unusable ";
+            d += name;
+            d += " URL (";
+            d += detail::to_string(ue);
+            d += ")";
+            return fail_for(failure_reason::protocol_error, code, d);
+        }
+        bool same = false;
+        if (!url_allowed(resolved, same)) {
+            std::string d = "refused ";
+            d += name;
+            d += " URL on another origin: ";
+            detail::origin o;
+            if (detail::parse_origin(resolved, o)) {
+                std::string text;
+                detail::origin_text(o, text);
+                d += text;
+            }
+            return fail_for(failure_reason::cross_origin, code, d);
+        }
+        if (same)
+            for (const auto& q : opts_->add_query)
+                if (!detail::has_query_param(resolved, q.first)) detail::append_query_param(resolved, q.first, q.second);
+        strings_.set(dest, resolved);
+        (dest == slot_monitor ? monitor_same_origin_ : resource_same_origin_) = same;
+        return std::nullopt;
+    }
+
+    /// The origin rule (PROTOCOL.md 8, 10.10): same origin, or allowed; never https -> http
+    /// unless allow_insecure. Sets `same` to whether the origin equals the submit origin.
+    bool url_allowed(std::string_view url, bool& same) const noexcept {
+        if (detail::check_absolute_url(url, max_url_length()) != detail::url_error::none) return false;
+        detail::origin target, home;
+        if (!detail::parse_origin(url, target) || !detail::parse_origin(strings_.get(slot_origin), home)) return false;
+        same = detail::same_origin(target, home);
+        if (same) return true;
+        const bool downgrade = detail::iequals(home.scheme, "https") && detail::iequals(target.scheme, "http");
+        if (downgrade && !opts_->allow_insecure) return false;
+        if (opts_->allow_any_origin) return true;
+        for (const std::string& entry : opts_->allowed_origins)
+            if (detail::origin_matches(target, entry)) return true;
+        return false;
+    }
+
+    // --- observations -----------------------------------------------------------------------
+
+    void note_version(protocol_version evidence) noexcept {
+        if (version_ == protocol_version::unknown) version_ = evidence;
+    }
+
+    /// Stores operationId, status and created from a good status answer. Equal values are
+    /// not rewritten, so a steady-state poll allocates nothing.
+    bool record_status(const detail::status_fields& f) {
+        if (!keep_string(f.status, slot_status)) return false;
+        if (f.operation_id.kind == detail::json_kind::string) keep_string(f.operation_id, slot_operation_id);
+        note_version(Policy::version_evidence(f));
+        if (const detail::json_field* c = Policy::created_field(f, version_)) {
+            if (keep_string(*c, slot_created))
+                has_created_ms_ = detail::parse_created_time(strings_.get(slot_created), created_ms_);
+        }
+        return true;
+    }
+
+    bool keep_string(const detail::json_field& f, slot s) {
+        if (!f.escaped) {
+            strings_.assign_if_changed(s, f.raw);
+            return true;
+        }
+        char buf[256];
+        const std::size_t n = detail::unescape_json_string(f.raw, buf, sizeof buf);
+        if (n != SIZE_MAX) {
+            strings_.assign_if_changed(s, std::string_view(buf, n));
+            return true;
+        }
+        std::string decoded;
+        if (!detail::unescape_json_string(f.raw, decoded)) return false;
+        strings_.assign_if_changed(s, decoded);
+        return true;
+    }
+
+    void leave_submit() {
+        strings_.clear(slot_submit_url); // the path and query may hold a key: keep only the origin
+        phase_ = phase::polling;
+    }
+
+    // --- terminal: failed ------------------------------------------------------------------
+
+    static std::string http_detail(int code, std::string_view what) {
+        std::string d = "HTTP ";
+        d += std::to_string(code);
+        d += " on the ";
+        d += what;
+        d += " request";
+        return d;
+    }
+
+    std::optional<action> fail_for(failure_reason reason, int code, std::string_view detail_text) {
+        return fail(reason, code, detail_text, nullptr);
+    }
+
+    /// Ends the operation. With a response, its body's OData error is parsed (PROTOCOL.md
+    /// 10.18), `x-ms-error-code` supplies a missing code, and an unparsable non-empty body is
+    /// quoted (at most 200 bytes) in the detail.
+    action fail(failure_reason reason, std::optional<int> code, std::string_view detail_text, const response_view* r) {
+        std::string d(detail_text);
+        error_.reset();
+        if (r != nullptr) {
+            auto err = std::make_unique<odata_error>();
+            bool has_error = false;
+            detail::json_error je = detail::json_error::empty;
+            if (r->body.size() <= max_body_bytes()) je = detail::parse_error_body(r->body, *err, has_error);
+            if (const std::string_view* header_code = find_header(r->headers, "x-ms-error-code")) {
+                if (!has_error) *err = odata_error{};
+                if (err->code.empty()) err->code.assign(detail::clean_header_url(*header_code));
+                has_error = has_error || !err->code.empty();
+            }
+            if (has_error) {
+                if (!err->code.empty() && reason != failure_reason::protocol_error) {
+                    d += ": ";
+                    d += err->code;
+                    if (!err->message.empty()) {
+                        d += ": ";
+                        d += err->message;
+                    }
+                }
+                error_ = std::move(err);
+            }
+            if (je != detail::json_error::none && !r->body.empty() && reason != failure_reason::protocol_error) {
+                d += "; body: ";
+                detail::append_excerpt(d, r->body);
+            }
+        }
+        phase_ = phase::failed;
+        reason_ = reason;
+        http_status_ = code ? *code : -1;
+        strings_.set(slot_detail, sanitize(d));
+        return failed_action();
+    }
+
+    static std::string sanitize(std::string d) {
+        for (char& c : d)
+            if (c < 0x20 || c >= 0x7F) c = '.';
+        return d;
+    }
+
+    failed failed_action() const noexcept {
+        failed f;
+        f.reason = reason_;
+        if (http_status_ >= 0) f.http_status = http_status_;
+        f.error = error_.get();
+        f.monitor = strings_.get(slot_monitor);
+        f.detail = strings_.get(slot_detail);
+        return f;
+    }
+
+    static std::int64_t saturate(std::uint64_t v) noexcept {
+        return v > static_cast<std::uint64_t>(INT64_MAX / 4) ? INT64_MAX / 4 : static_cast<std::int64_t>(v);
+    }
+
+    bool read_retry_after(header_span headers, std::uint64_t& out_ms) const noexcept {
+        return detail::retry_after_ms(headers, has_wall_, wall_ms_, out_ms);
+    }
+
+    // --- state (kept small: see docs/performance.md) -----------------------------------------
+    std::shared_ptr<const options> opts_;
+    detail::string_table<slot_count> strings_;
+    detail::boxed<odata_error> error_;
+    std::int64_t wall_ms_ = 0; // the current input's wall clock, when has_wall_
+    time_point start_{};
+    time_point last_now_{};
+    time_point not_before_{};
+    std::int64_t pending_delay_ms_ = 0;
+    std::int64_t created_ms_ = 0;
+    std::uint64_t jitter_state_ = 0;
+    std::uint32_t polls_ = 0;
+    std::uint16_t errors_ = 0;
+    std::int16_t http_status_ = -1;
+    phase phase_ = phase::idle;
+    protocol_version version_ = protocol_version::unknown;
+    purpose pending_purpose_ = purpose::submit;
+    failure_reason reason_ = failure_reason::protocol_error;
+    cancel_source canceled_by_ = cancel_source::client;
+    bool started_ = false;
+    bool has_created_ms_ = false;
+    bool monitor_same_origin_ = false;
+    bool resource_same_origin_ = false;
+    bool has_wall_ = false;
+
+};
+
+/// The Azure Maps Creator operation (v1 and v2).
+using operation = basic_operation<creator_policy>;
+
+} // namespace azmaps::lro
+
+#endif
