@@ -1,0 +1,486 @@
+// azmaps-lro: URL text, RFC 3986 reference resolution, origins and query parameters.
+// PROTOCOL.md sections 8 and 10.10-10.12, 10.20.
+//
+// Decisions (where PROTOCOL.md is silent):
+//  - clean_header_url trims spaces and tabs, then drops one pair of surrounding double quotes;
+//    it does not trim again inside the quotes (`" x "` keeps its spaces and is then refused).
+//  - check_absolute_url reports the first problem in this order: empty, too_long, bad_char,
+//    bad_scheme, no_host (no "//" authority, or an empty host), user_info, malformed, bad_port.
+//  - The scheme must be followed by "//": `https:foo` has no authority, hence no_host.
+//  - A host is an IP-literal `[...]` (hex digits, letters, digits, ':', '.', '%', '-', '_', '~')
+//    or a reg-name of RFC 3986 characters (ALPHA DIGIT - . _ ~ % ! $ & ' ( ) * + , ; =).
+//    Anything else in the host (a backslash, a byte >= 0x80, '[' inside a name, ...) is
+//    `malformed`, so that no HTTP stack can read a different host than we do.
+//    Hosts are compared as text (case-insensitively): no percent-decoding, no IDNA, no
+//    trailing-dot folding. A host spelled differently is another origin (fails closed).
+//  - A port is 1*DIGIT (leading zeros allowed, "0443" is 443) with a value in 1..65535;
+//    an empty port after ':' means the default port.
+//  - Paths, queries and fragments may hold any byte > 0x20 other than 0x7F (braces, '|',
+//    bytes >= 0x80, ...): they are not validated beyond that, nor normalised (10.20).
+//  - A reference whose first segment holds a ':' but does not start with a valid scheme
+//    (`1x:y`, `:y`) is `malformed` (RFC 3986 §4.2).
+//  - A resolved target without an authority is no_host even when dot-segment removal made its
+//    path start with "//" (`https:/.//evil.com` does not become `https://evil.com`).
+//  - The fragment of a reference is kept in the resolved URL (RFC 3986 §5.2.2); the caller
+//    may strip it.
+//  - has_query_param with an empty name is false.
+//  - append_query_param always writes `name=value` (`name=` when the value is empty).
+#ifndef AZMAPS_LRO_DETAIL_URL_HPP
+#define AZMAPS_LRO_DETAIL_URL_HPP
+
+#include <azmaps/lro/response.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace azmaps::lro::detail {
+
+enum class url_error : std::uint8_t {
+    none = 0,
+    empty,      ///< nothing left after trimming / unquoting
+    bad_char,   ///< a byte <= 0x20 or 0x7F
+    bad_scheme, ///< not http/https, or no scheme after resolution
+    user_info,  ///< '@' in the authority
+    no_host,    ///< no authority, or an empty host
+    bad_port,   ///< a port that is not 1*DIGIT in 1..65535
+    too_long,   ///< longer than the caller's maximum
+    malformed,  ///< anything else (bad characters in the host, a bad scheme prefix in a reference)
+};
+
+constexpr std::string_view to_string(url_error e) noexcept {
+    switch (e) {
+    case url_error::none: return "none";
+    case url_error::empty: return "empty";
+    case url_error::bad_char: return "bad_char";
+    case url_error::bad_scheme: return "bad_scheme";
+    case url_error::user_info: return "user_info";
+    case url_error::no_host: return "no_host";
+    case url_error::bad_port: return "bad_port";
+    case url_error::too_long: return "too_long";
+    case url_error::malformed: return "malformed";
+    }
+    return "malformed";
+}
+
+/// PROTOCOL.md 10.11: trim spaces and tabs, then drop one pair of surrounding double quotes.
+/// No validation.
+inline std::string_view clean_header_url(std::string_view v) noexcept {
+    std::size_t b = 0, e = v.size();
+    while (b < e && (v[b] == ' ' || v[b] == '\t')) ++b;
+    while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t')) --e;
+    v = v.substr(b, e - b);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    return v;
+}
+
+/// True when a byte is refused anywhere in a URL: <= 0x20 (controls, space) or 0x7F.
+constexpr bool is_bad_url_byte(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7F;
+}
+
+constexpr bool has_bad_url_byte(std::string_view s) noexcept {
+    for (char c : s)
+        if (is_bad_url_byte(c)) return true;
+    return false;
+}
+
+constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+/// RFC 3986 scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+constexpr bool is_valid_scheme(std::string_view s) noexcept {
+    if (s.empty() || !is_alpha(s[0])) return false;
+    for (char c : s)
+        if (!(is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.')) return false;
+    return true;
+}
+
+/// The five components of a URI reference (RFC 3986 Appendix B), as views into the text.
+struct uri_parts {
+    std::string_view scheme, authority, path, query, fragment;
+    bool has_scheme = false, has_authority = false, has_query = false, has_fragment = false;
+};
+
+/// Splits a URI reference. False when the text before the first ':' (that comes before any
+/// '/', '?' or '#') is not a valid scheme: such text is neither an absolute URI nor a
+/// relative reference (RFC 3986 §4.2). Never fails otherwise.
+constexpr bool split_uri(std::string_view s, uri_parts& p) noexcept {
+    p = uri_parts{};
+    std::size_t i = 0;
+    for (; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == ':' || c == '/' || c == '?' || c == '#') break;
+    }
+    if (i < s.size() && s[i] == ':') {
+        if (!is_valid_scheme(s.substr(0, i))) return false;
+        p.has_scheme = true;
+        p.scheme = s.substr(0, i);
+        s.remove_prefix(i + 1);
+    }
+    if (s.size() >= 2 && s[0] == '/' && s[1] == '/') {
+        s.remove_prefix(2);
+        std::size_t j = 0;
+        while (j < s.size() && s[j] != '/' && s[j] != '?' && s[j] != '#') ++j;
+        p.has_authority = true;
+        p.authority = s.substr(0, j);
+        s.remove_prefix(j);
+    }
+    std::size_t j = 0;
+    while (j < s.size() && s[j] != '?' && s[j] != '#') ++j;
+    p.path = s.substr(0, j);
+    s.remove_prefix(j);
+    if (!s.empty() && s[0] == '?') {
+        s.remove_prefix(1);
+        std::size_t k = 0;
+        while (k < s.size() && s[k] != '#') ++k;
+        p.has_query = true;
+        p.query = s.substr(0, k);
+        s.remove_prefix(k);
+    }
+    if (!s.empty() && s[0] == '#') {
+        p.has_fragment = true;
+        p.fragment = s.substr(1);
+    }
+    return true;
+}
+
+constexpr bool is_reg_name_char(char c) noexcept {
+    if (is_alpha(c) || is_digit(c)) return true;
+    switch (c) {
+    case '-': case '.': case '_': case '~': case '%':
+    case '!': case '$': case '&': case '\'': case '(': case ')':
+    case '*': case '+': case ',': case ';': case '=':
+        return true;
+    default:
+        return false;
+    }
+}
+
+constexpr bool is_ip_literal_char(char c) noexcept {
+    return is_alpha(c) || is_digit(c) || c == ':' || c == '.' || c == '%' || c == '-' || c == '_' ||
+           c == '~';
+}
+
+/// Splits an authority (already known to hold no '@') into host and port.
+/// port_out is 0 when absent or empty.
+constexpr url_error split_authority(std::string_view auth, std::string_view& host,
+                                    std::uint16_t& port_out) noexcept {
+    host = {};
+    port_out = 0;
+    std::string_view port_text;
+    bool has_port = false;
+    if (!auth.empty() && auth[0] == '[') {
+        const std::size_t close = auth.find(']');
+        if (close == std::string_view::npos) return url_error::malformed;
+        if (close == 1) return url_error::no_host;
+        for (std::size_t i = 1; i < close; ++i)
+            if (!is_ip_literal_char(auth[i])) return url_error::malformed;
+        host = auth.substr(0, close + 1);
+        const std::string_view rest = auth.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest[0] != ':') return url_error::malformed;
+            has_port = true;
+            port_text = rest.substr(1);
+        }
+    } else {
+        const std::size_t colon = auth.find(':');
+        host = auth.substr(0, colon == std::string_view::npos ? auth.size() : colon);
+        if (colon != std::string_view::npos) {
+            has_port = true;
+            port_text = auth.substr(colon + 1);
+        }
+        if (host.empty()) return url_error::no_host;
+        for (char c : host)
+            if (!is_reg_name_char(c)) return url_error::malformed;
+    }
+    if (has_port && !port_text.empty()) {
+        std::uint32_t v = 0;
+        for (char c : port_text) {
+            if (!is_digit(c)) return url_error::bad_port;
+            v = v * 10u + static_cast<std::uint32_t>(c - '0');
+            if (v > 65535u) return url_error::bad_port;
+        }
+        if (v == 0) return url_error::bad_port;
+        port_out = static_cast<std::uint16_t>(v);
+    }
+    return url_error::none;
+}
+
+/// An absolute http(s) URL taken apart. `port` is explicit (default filled in).
+struct absolute_url_parts {
+    std::string_view scheme, host, path, query, fragment;
+    std::uint16_t port = 0;
+    bool has_query = false, has_fragment = false;
+};
+
+/// Validates an absolute http/https URL and takes it apart (see check_absolute_url).
+constexpr url_error parse_absolute_url(std::string_view url, std::size_t max_len,
+                                       absolute_url_parts& out) noexcept {
+    out = absolute_url_parts{};
+    if (url.empty()) return url_error::empty;
+    if (url.size() > max_len) return url_error::too_long;
+    if (has_bad_url_byte(url)) return url_error::bad_char;
+    uri_parts p;
+    if (!split_uri(url, p) || !p.has_scheme) return url_error::bad_scheme;
+    const bool https = iequals(p.scheme, "https");
+    if (!https && !iequals(p.scheme, "http")) return url_error::bad_scheme;
+    if (!p.has_authority) return url_error::no_host;
+    if (p.authority.find('@') != std::string_view::npos) return url_error::user_info;
+    std::uint16_t port = 0;
+    const url_error e = split_authority(p.authority, out.host, port);
+    if (e != url_error::none) {
+        out = absolute_url_parts{};
+        return e;
+    }
+    out.scheme = p.scheme;
+    out.port = port != 0 ? port : static_cast<std::uint16_t>(https ? 443 : 80);
+    out.path = p.path;
+    out.query = p.query;
+    out.fragment = p.fragment;
+    out.has_query = p.has_query;
+    out.has_fragment = p.has_fragment;
+    return url_error::none;
+}
+
+/// Validates an absolute http/https URL (see the decisions at the top of this file).
+constexpr url_error check_absolute_url(std::string_view url, std::size_t max_len) noexcept {
+    absolute_url_parts p;
+    return parse_absolute_url(url, max_len, p);
+}
+
+/// RFC 3986 §5.2.4 remove_dot_segments: appends the result for `in` to `out`.
+inline void remove_dot_segments(std::string_view in, std::string& out) {
+    const std::size_t floor = out.size(); // never remove what was there before
+    auto drop_last_segment = [&out, floor]() {
+        std::size_t n = out.size();
+        while (n > floor && out[n - 1] != '/') --n;
+        if (n > floor) --n; // the '/' itself
+        out.resize(n);
+    };
+    while (!in.empty()) {
+        if (in.substr(0, 3) == "../") {
+            in.remove_prefix(3);
+        } else if (in.substr(0, 2) == "./") {
+            in.remove_prefix(2);
+        } else if (in.substr(0, 3) == "/./") {
+            in.remove_prefix(2);
+        } else if (in == "/.") {
+            out.push_back('/');
+            in = {};
+        } else if (in.substr(0, 4) == "/../") {
+            in.remove_prefix(3);
+            drop_last_segment();
+        } else if (in == "/..") {
+            drop_last_segment();
+            out.push_back('/');
+            in = {};
+        } else if (in == "." || in == "..") {
+            in = {};
+        } else {
+            std::size_t n = (in[0] == '/') ? 1 : 0;
+            while (n < in.size() && in[n] != '/') ++n;
+            out.append(in.data(), n);
+            in.remove_prefix(n);
+        }
+    }
+}
+
+/// Pure RFC 3986 §5.2.2 (strict) resolution of `ref` against `base`, recomposed (§5.3) into
+/// `out` (assigned). No validation of the result. False (and `out` cleared) only when `base`
+/// or `ref` has an invalid scheme prefix (see split_uri).
+inline bool resolve_reference(std::string_view base, std::string_view ref, std::string& out) {
+    out.clear();
+    uri_parts b, r;
+    if (!split_uri(base, b) || !split_uri(ref, r)) return false;
+    out.reserve(base.size() + ref.size() + 2);
+
+    std::string_view scheme = b.scheme, authority = b.authority, query;
+    bool has_scheme = b.has_scheme, has_authority = b.has_authority, has_query = false;
+    enum class path_kind { ref_path, base_path, merged } kind = path_kind::ref_path;
+    if (r.has_scheme) {
+        scheme = r.scheme, has_scheme = true;
+        authority = r.authority, has_authority = r.has_authority;
+        query = r.query, has_query = r.has_query;
+    } else if (r.has_authority) {
+        authority = r.authority, has_authority = true;
+        query = r.query, has_query = r.has_query;
+    } else if (r.path.empty()) {
+        kind = path_kind::base_path;
+        if (r.has_query) query = r.query, has_query = true;
+        else query = b.query, has_query = b.has_query;
+    } else {
+        kind = r.path[0] == '/' ? path_kind::ref_path : path_kind::merged;
+        query = r.query, has_query = r.has_query;
+    }
+
+    if (has_scheme) out.append(scheme).push_back(':');
+    if (has_authority) out.append("//").append(authority);
+    switch (kind) {
+    case path_kind::base_path:
+        out.append(b.path);
+        break;
+    case path_kind::ref_path:
+        remove_dot_segments(r.path, out);
+        break;
+    case path_kind::merged: {
+        // §5.2.3 merge, then §5.2.4 on the merged path. The merged text is built after the
+        // current end of `out` and then dot-removed in place of itself.
+        const std::size_t start = out.size();
+        if (b.has_authority && b.path.empty()) {
+            out.push_back('/');
+        } else {
+            const std::size_t slash = b.path.rfind('/');
+            if (slash != std::string_view::npos) out.append(b.path.substr(0, slash + 1));
+        }
+        out.append(r.path);
+        const std::string merged = out.substr(start);
+        out.resize(start);
+        remove_dot_segments(merged, out);
+        break;
+    }
+    }
+    if (has_query) out.append("?").append(query);
+    if (r.has_fragment) out.append("#").append(r.fragment);
+    return true;
+}
+
+/// Resolves a (cleaned) header URL against the absolute URL of the request that produced the
+/// answer, strictly (RFC 3986 §5.2.2), then validates the result with check_absolute_url.
+/// `ref` is first refused when empty or when it holds a byte <= 0x20 or 0x7F. On an error
+/// other than a failed final check, `out` is cleared; after a failed final check it holds
+/// the resolved text.
+inline url_error resolve_url(std::string_view base, std::string_view ref, std::size_t max_len,
+                             std::string& out) {
+    if (ref.empty()) {
+        out.clear();
+        return url_error::empty;
+    }
+    if (has_bad_url_byte(ref)) {
+        out.clear();
+        return url_error::bad_char;
+    }
+    uri_parts b, r;
+    if (!split_uri(ref, r)) {
+        out.clear();
+        return url_error::malformed;
+    }
+    if (!split_uri(base, b) || !resolve_reference(base, ref, out)) {
+        out.clear();
+        return url_error::bad_scheme;
+    }
+    const url_error e = check_absolute_url(out, max_len);
+    // A target without an authority whose path became "//..." by dot-segment removal
+    // (`https:/.//evil.com`) would re-parse with an authority: it has no host.
+    const bool has_authority = r.has_authority || (!r.has_scheme && b.has_authority);
+    if (e == url_error::none && !has_authority) return url_error::no_host;
+    return e;
+}
+
+/// The origin of an absolute URL. Views into the URL, in its own case (compare with iequals).
+struct origin {
+    std::string_view scheme;
+    std::string_view host;
+    std::uint16_t port = 0;
+};
+
+/// False (and `out` reset) when `absolute_url` is not a valid absolute http(s) URL.
+/// No length limit is applied here.
+constexpr bool parse_origin(std::string_view absolute_url, origin& out) noexcept {
+    absolute_url_parts p;
+    if (parse_absolute_url(absolute_url, static_cast<std::size_t>(-1), p) != url_error::none) {
+        out = origin{};
+        return false;
+    }
+    out.scheme = p.scheme;
+    out.host = p.host;
+    out.port = p.port;
+    return true;
+}
+
+/// Scheme and host compared case-insensitively, ports equal. An empty (unparsed) origin
+/// equals nothing, not even another empty one.
+constexpr bool same_origin(const origin& a, const origin& b) noexcept {
+    return !a.scheme.empty() && !a.host.empty() && a.port == b.port && iequals(a.scheme, b.scheme) &&
+           iequals(a.host, b.host);
+}
+
+/// An allow-list entry "scheme://host[:port]" (one trailing '/' tolerated; nothing else after
+/// the authority, no user-info, no wildcards) against an origin. A malformed entry matches
+/// nothing.
+constexpr bool origin_matches(const origin& o, std::string_view allow_entry) noexcept {
+    absolute_url_parts p;
+    if (parse_absolute_url(allow_entry, static_cast<std::size_t>(-1), p) != url_error::none)
+        return false;
+    if (p.has_query || p.has_fragment || !(p.path.empty() || p.path == "/")) return false;
+    const origin e{p.scheme, p.host, p.port};
+    return same_origin(o, e);
+}
+
+/// Canonical origin text "scheme://host:port", lower case, port always explicit (assigned).
+inline void origin_text(const origin& o, std::string& out) {
+    out.clear();
+    out.reserve(o.scheme.size() + o.host.size() + 9);
+    for (char c : o.scheme) out.push_back(ascii_lower(c));
+    out.append("://");
+    for (char c : o.host) out.push_back(ascii_lower(c));
+    out.push_back(':');
+    char digits[5];
+    std::size_t n = 0;
+    unsigned v = o.port;
+    do {
+        digits[n++] = static_cast<char>('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0 && n < sizeof digits);
+    while (n > 0) out.push_back(digits[--n]);
+}
+
+/// The query of `url`: between the first '?' that comes before any '#', and that '#'.
+/// `found` is false when there is no query at all.
+constexpr std::string_view url_query(std::string_view url, bool& found) noexcept {
+    found = false;
+    const std::size_t hash = url.find('#');
+    const std::string_view head = url.substr(0, hash == std::string_view::npos ? url.size() : hash);
+    const std::size_t q = head.find('?');
+    if (q == std::string_view::npos) return {};
+    found = true;
+    return head.substr(q + 1);
+}
+
+/// True when a '&'-separated component of the query has the name `name` (the text before its
+/// first '=', or the whole component), compared exactly. False for an empty name.
+constexpr bool has_query_param(std::string_view url, std::string_view name) noexcept {
+    if (name.empty()) return false;
+    bool found = false;
+    std::string_view q = url_query(url, found);
+    while (found) {
+        const std::size_t amp = q.find('&');
+        const std::string_view comp = q.substr(0, amp == std::string_view::npos ? q.size() : amp);
+        const std::size_t eq = comp.find('=');
+        if (comp.substr(0, eq == std::string_view::npos ? comp.size() : eq) == name) return true;
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+    }
+    return false;
+}
+
+/// Appends `name=value` to the query of `url`, before any fragment: '?' when there is no
+/// query, '&' otherwise, nothing when the query already ends in '?' or '&'.
+inline void append_query_param(std::string& url, std::string_view name, std::string_view value) {
+    const std::size_t hash = url.find('#');
+    const std::size_t at = hash == std::string::npos ? url.size() : hash;
+    const std::size_t q = url.find('?');
+    std::string ins;
+    ins.reserve(name.size() + value.size() + 2);
+    if (q == std::string::npos || q > at) ins.push_back('?');
+    else if (url[at - 1] != '?' && url[at - 1] != '&') ins.push_back('&');
+    ins.append(name).push_back('=');
+    ins.append(value);
+    url.insert(at, ins);
+}
+
+} // namespace azmaps::lro::detail
+
+#endif
