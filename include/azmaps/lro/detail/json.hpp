@@ -1,0 +1,913 @@
+// azmaps-lro: the library's own strict JSON scanner (RFC 8259) and the OData error parser
+// (PROTOCOL.md sections 2, 6, 9, 10.14, 10.15).
+//
+// Single pass, no allocation, no recursion: nested containers are skipped with an explicit bit
+// stack. Strings are scanned eight bytes at a time (SWAR) while they are plain ASCII. Every byte
+// sequence is safe: nothing is read past the end of the input, and nesting is bounded by
+// `max_depth` (at most `max_supported_depth`).
+#ifndef AZMAPS_LRO_DETAIL_JSON_HPP
+#define AZMAPS_LRO_DETAIL_JSON_HPP
+
+#include <azmaps/lro/odata_error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define AZMAPS_LRO_JSON_SSE2 1
+#else
+#define AZMAPS_LRO_JSON_SSE2 0
+#endif
+
+namespace azmaps::lro::detail {
+
+enum class json_error : std::uint8_t {
+    none = 0,
+    empty,      ///< nothing but whitespace
+    not_object, ///< a valid JSON text whose top-level value is not an object
+    syntax,     ///< grammar error, control character in a string, end of input inside a value
+    depth,      ///< nested deeper than max_depth
+    bad_utf8,   ///< invalid UTF-8 inside a string (overlong, surrogate, > U+10FFFF, truncated, ...)
+    bad_escape, ///< bad \ escape, bad \u hex digits, lone or mis-paired surrogate
+    bad_number, ///< number outside the RFC 8259 grammar (leading zero, "1.", "-", ".5", "+1", "1e")
+    trailing    ///< non-whitespace after the value
+};
+
+constexpr std::string_view to_string(json_error e) noexcept {
+    switch (e) {
+    case json_error::none: return "none";
+    case json_error::empty: return "empty";
+    case json_error::not_object: return "not_object";
+    case json_error::syntax: return "syntax";
+    case json_error::depth: return "depth";
+    case json_error::bad_utf8: return "bad_utf8";
+    case json_error::bad_escape: return "bad_escape";
+    case json_error::bad_number: return "bad_number";
+    case json_error::trailing: return "trailing";
+    }
+    return "unknown";
+}
+
+/// Deepest nesting the scanner supports; a larger `max_depth` argument is treated as this.
+inline constexpr int max_supported_depth = 4096;
+
+enum class json_kind : std::uint8_t { absent = 0, null, string, other };
+
+struct json_field {
+    json_kind kind = json_kind::absent;
+    /// string: the bytes between the quotes, escapes NOT decoded; other/null: the value's text.
+    std::string_view raw;
+    /// string only: raw contains at least one backslash.
+    bool escaped = false;
+};
+
+/// Top-level fields of a status body. Keys match exactly after unescaping; the last duplicate wins.
+struct status_fields {
+    json_field status;            ///< "status"
+    json_field operation_id;      ///< "operationId"
+    json_field created_date_time; ///< "createdDateTime"
+    json_field created;           ///< "created"
+    json_field resource_location; ///< "resourceLocation"
+    json_field error;             ///< "error"
+};
+
+namespace json_impl {
+
+// Internal: a sink refused bytes (buffer full, or a comparison failed). Never returned publicly.
+inline constexpr json_error sink_stop = static_cast<json_error>(0xFF);
+
+inline constexpr bool is_ws(unsigned char c) noexcept {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+inline void skip_ws(const char*& p, const char* end) noexcept {
+    while (p != end && static_cast<unsigned char>(*p) <= ' ' && is_ws(static_cast<unsigned char>(*p))) ++p;
+}
+
+inline constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+inline constexpr int hex_value(char c) noexcept {
+    return (c >= '0' && c <= '9')   ? c - '0'
+           : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+           : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                    : -1;
+}
+
+/// Reads the four hex digits of a \u escape at p: their value, -1 if a non-hex byte comes
+/// first, -2 if the input ends first.
+inline long hex4(const char* p, const char* end) noexcept {
+    long v = 0;
+    for (int i = 0; i < 4; ++i, ++p) {
+        if (p == end) return -2;
+        const int d = hex_value(*p);
+        if (d < 0) return -1;
+        v = (v << 4) | d;
+    }
+    return v;
+}
+
+inline constexpr std::uint64_t ones = 0x0101010101010101ULL;
+inline constexpr std::uint64_t highs = 0x8080808080808080ULL;
+
+/// Non-zero when any of the 8 bytes is '"', '\\', < 0x20 or >= 0x80. No false positives when
+/// all bytes are plain, so a zero result means "8 plain bytes".
+inline std::uint64_t special_mask(std::uint64_t x) noexcept {
+    const std::uint64_t q = x ^ (ones * 0x22U);
+    const std::uint64_t b = x ^ (ones * 0x5CU);
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20U) & ~x) | x) & highs;
+}
+
+struct null_sink {
+    bool run(const char*, std::size_t) noexcept { return true; }
+    bool cp(std::uint32_t) noexcept { return true; }
+};
+
+inline std::size_t encode_utf8(std::uint32_t c, char* o) noexcept {
+    if (c < 0x80) {
+        o[0] = static_cast<char>(c);
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = static_cast<char>(0xC0U | (c >> 6));
+        o[1] = static_cast<char>(0x80U | (c & 0x3FU));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = static_cast<char>(0xE0U | (c >> 12));
+        o[1] = static_cast<char>(0x80U | ((c >> 6) & 0x3FU));
+        o[2] = static_cast<char>(0x80U | (c & 0x3FU));
+        return 3;
+    }
+    o[0] = static_cast<char>(0xF0U | (c >> 18));
+    o[1] = static_cast<char>(0x80U | ((c >> 12) & 0x3FU));
+    o[2] = static_cast<char>(0x80U | ((c >> 6) & 0x3FU));
+    o[3] = static_cast<char>(0x80U | (c & 0x3FU));
+    return 4;
+}
+
+struct buffer_sink {
+    char* buf;
+    std::size_t cap;
+    std::size_t n = 0;
+    bool run(const char* s, std::size_t len) noexcept {
+        if (len == 0) return true;
+        if (len > cap - n) return false;
+        std::memcpy(buf + n, s, len);
+        n += len;
+        return true;
+    }
+    bool cp(std::uint32_t c) noexcept {
+        char tmp[4];
+        const std::size_t len = encode_utf8(c, tmp);
+        return run(tmp, len);
+    }
+};
+
+inline constexpr unsigned char ascii_lower(unsigned char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
+/// Compares the decoded bytes with a literal, folding ASCII letters only.
+struct iequals_sink {
+    const char* lit;
+    std::size_t size;
+    std::size_t pos = 0;
+    bool run(const char* s, std::size_t len) noexcept {
+        if (len > size - pos) return false;
+        for (std::size_t i = 0; i < len; ++i) {
+            if (ascii_lower(static_cast<unsigned char>(s[i])) !=
+                ascii_lower(static_cast<unsigned char>(lit[pos + i])))
+                return false;
+        }
+        pos += len;
+        return true;
+    }
+    bool cp(std::uint32_t c) noexcept {
+        char tmp[4];
+        const std::size_t len = encode_utf8(c, tmp);
+        return run(tmp, len);
+    }
+};
+
+inline constexpr bool is_special(unsigned char c) noexcept {
+    return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+}
+
+/// Index of the lowest set bit of a non-zero value.
+inline std::size_t lowest_bit(unsigned v) noexcept {
+#if defined(__GNUC__)
+    return static_cast<std::size_t>(__builtin_ctz(v));
+#else
+    std::size_t i = 0;
+    while ((v & 1U) == 0) {
+        v >>= 1;
+        ++i;
+    }
+    return i;
+#endif
+}
+
+/// Index (0..7) of the first special byte in the 8 bytes at p, given special_mask(x) != 0.
+inline std::size_t first_special(std::uint64_t mask, const char* p) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // Borrows only create false positives above a true one, so the lowest set bit is exact.
+    (void)p;
+    return static_cast<std::size_t>(__builtin_ctzll(mask)) >> 3;
+#else
+    (void)mask;
+    std::size_t i = 0;
+    while (!is_special(static_cast<unsigned char>(p[i]))) ++i;
+    return i;
+#endif
+}
+
+/// The slow part of a string: *p is '\\', a control byte or a non-ASCII byte (p != end).
+/// Validates one escape or one UTF-8 sequence, feeds the sink and advances p past it.
+template <bool InDoc, class Sink>
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+json_error scan_special(const char*& p, const char* end, bool& escaped, Sink& sink) noexcept {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c < 0x20) return json_error::syntax;
+    const std::ptrdiff_t avail = end - p;
+    if (c == '\\') {
+        escaped = true;
+        if (avail < 2) return InDoc ? json_error::syntax : json_error::bad_escape;
+        std::uint32_t out;
+        switch (p[1]) {
+        case '"': out = '"'; break;
+        case '\\': out = '\\'; break;
+        case '/': out = '/'; break;
+        case 'b': out = '\b'; break;
+        case 'f': out = '\f'; break;
+        case 'n': out = '\n'; break;
+        case 'r': out = '\r'; break;
+        case 't': out = '\t'; break;
+        case 'u': {
+            const long h = hex4(p + 2, end);
+            if (h == -2) return InDoc ? json_error::syntax : json_error::bad_escape;
+            if (h < 0) return json_error::bad_escape;
+            if (h >= 0xDC00 && h <= 0xDFFF) return json_error::bad_escape; // lone low surrogate
+            if (h >= 0xD800 && h <= 0xDBFF) {
+                const char* q = p + 6;
+                if (q == end) return InDoc ? json_error::syntax : json_error::bad_escape;
+                if (*q != '\\') return json_error::bad_escape;
+                if (end - q < 2) return InDoc ? json_error::syntax : json_error::bad_escape;
+                if (q[1] != 'u') return json_error::bad_escape;
+                const long l = hex4(q + 2, end);
+                if (l == -2) return InDoc ? json_error::syntax : json_error::bad_escape;
+                if (l < 0xDC00 || l > 0xDFFF) return json_error::bad_escape;
+                const std::uint32_t cp = 0x10000U + ((static_cast<std::uint32_t>(h) - 0xD800U) << 10) +
+                                         (static_cast<std::uint32_t>(l) - 0xDC00U);
+                if (!sink.cp(cp)) return sink_stop;
+                p += 12;
+                return json_error::none;
+            }
+            if (!sink.cp(static_cast<std::uint32_t>(h))) return sink_stop;
+            p += 6;
+            return json_error::none;
+        }
+        default: return json_error::bad_escape;
+        }
+        if (!sink.cp(out)) return sink_stop;
+        p += 2;
+        return json_error::none;
+    }
+    // Non-ASCII: validate one UTF-8 sequence (Unicode Table 3-7).
+    std::ptrdiff_t need;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c < 0xC2) return json_error::bad_utf8; // stray continuation or overlong 2-byte lead
+    if (c < 0xE0) {
+        need = 2;
+    } else if (c < 0xF0) {
+        need = 3;
+        if (c == 0xE0) lo = 0xA0;      // overlong
+        else if (c == 0xED) hi = 0x9F; // UTF-16 surrogates
+    } else if (c < 0xF5) {
+        need = 4;
+        if (c == 0xF0) lo = 0x90;      // overlong
+        else if (c == 0xF4) hi = 0x8F; // > U+10FFFF
+    } else {
+        return json_error::bad_utf8;
+    }
+    for (std::ptrdiff_t i = 1; i < need; ++i) {
+        if (i >= avail) return InDoc ? json_error::syntax : json_error::bad_utf8;
+        const unsigned char b = static_cast<unsigned char>(p[i]);
+        if (b < lo || b > hi) return json_error::bad_utf8;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    if (!sink.run(p, static_cast<std::size_t>(need))) return sink_stop;
+    p += need;
+    return json_error::none;
+}
+
+/// Scans a string body.
+/// InDoc = true: p is just after the opening quote; stops after the closing quote; end of input
+///   inside the string is `syntax`.
+/// InDoc = false: the whole [p, end) is a string body (no quotes); an unescaped '"' is `syntax`,
+///   truncated UTF-8 is `bad_utf8`, a truncated escape is `bad_escape`.
+/// `escaped` is set when a backslash is seen. Decoded bytes go to the sink.
+template <bool InDoc, class Sink>
+inline json_error scan_string(const char*& p, const char* end, bool& escaped, Sink& sink) noexcept {
+    for (;;) {
+        // Plain bytes up to the next special one: 16 at a time with SSE2, else 8 with SWAR.
+        const char* const run = p;
+#if AZMAPS_LRO_JSON_SSE2
+        {
+            const __m128i quote = _mm_set1_epi8('"');
+            const __m128i backslash = _mm_set1_epi8('\\');
+            const __m128i space = _mm_set1_epi8(0x20);
+            while (end - p >= 16) {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+                // signed compare: bytes >= 0x80 are negative, so they count as "< 0x20" too
+                const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                               _mm_cmplt_epi8(x, space));
+                const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(m));
+                if (bits != 0) {
+                    p += lowest_bit(bits);
+                    goto found;
+                }
+                p += 16;
+            }
+        }
+#endif
+        for (;;) {
+            if (end - p >= 8) {
+                std::uint64_t x;
+                std::memcpy(&x, p, 8);
+                const std::uint64_t m = special_mask(x);
+                if (m != 0) {
+                    p += first_special(m, p);
+                    break;
+                }
+                p += 8;
+            } else {
+                while (p != end && !is_special(static_cast<unsigned char>(*p))) ++p;
+                break;
+            }
+        }
+#if AZMAPS_LRO_JSON_SSE2
+    found:
+#endif
+        if (!sink.run(run, static_cast<std::size_t>(p - run))) return sink_stop;
+        if (p == end) return InDoc ? json_error::syntax : json_error::none;
+        if (*p == '"') {
+            if (!InDoc) return json_error::syntax;
+            ++p;
+            return json_error::none;
+        }
+        const json_error e = scan_special<InDoc>(p, end, escaped, sink);
+        if (e != json_error::none) return e;
+    }
+}
+
+/// RFC 8259 number at p (first byte is '-' or a digit).
+inline json_error scan_number(const char*& p, const char* end) noexcept {
+    if (*p == '-') {
+        ++p;
+        if (p == end) return json_error::bad_number;
+    }
+    if (*p == '0') {
+        ++p;
+    } else if (*p >= '1' && *p <= '9') {
+        ++p;
+        while (p != end && is_digit(*p)) ++p;
+    } else {
+        return json_error::bad_number;
+    }
+    if (p != end && *p == '.') {
+        ++p;
+        if (p == end || !is_digit(*p)) return json_error::bad_number;
+        while (p != end && is_digit(*p)) ++p;
+    }
+    if (p != end && (*p == 'e' || *p == 'E')) {
+        ++p;
+        if (p != end && (*p == '+' || *p == '-')) ++p;
+        if (p == end || !is_digit(*p)) return json_error::bad_number;
+        while (p != end && is_digit(*p)) ++p;
+    }
+    if (p != end && (is_digit(*p) || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-'))
+        return json_error::bad_number; // "01", "1.2.3", "1e5e5", ...
+    return json_error::none;
+}
+
+inline bool literal(const char*& p, const char* end, const char* lit, std::size_t n) noexcept {
+    if (static_cast<std::size_t>(end - p) < n || std::memcmp(p, lit, n) != 0) return false;
+    p += n;
+    return true;
+}
+
+/// A scalar that is not a string (p at its first byte). Sets `kind` to null or other.
+inline json_error scan_scalar(const char*& p, const char* end, json_kind& kind) noexcept {
+    kind = json_kind::other;
+    switch (*p) {
+    case 't': return literal(p, end, "true", 4) ? json_error::none : json_error::syntax;
+    case 'f': return literal(p, end, "false", 5) ? json_error::none : json_error::syntax;
+    case 'n':
+        kind = json_kind::null;
+        return literal(p, end, "null", 4) ? json_error::none : json_error::syntax;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': return scan_number(p, end);
+    case '+': case '.': return json_error::bad_number;
+    default: return json_error::syntax;
+    }
+}
+
+/// Validates and skips one value at p (p != end, p at the first non-whitespace byte).
+/// `depth` is the number of containers already open around it. Iterative: the kinds of the
+/// open containers live in a bit stack (1 = object).
+inline json_error skip_value(const char*& p, const char* end, int depth, int max_depth,
+                             json_kind& kind) noexcept {
+    const char first = *p;
+    if (first == '"') {
+        kind = json_kind::string;
+        ++p;
+        bool esc = false;
+        null_sink ns;
+        return scan_string<true>(p, end, esc, ns);
+    }
+    if (first != '{' && first != '[') return scan_scalar(p, end, kind);
+    kind = json_kind::other;
+    if (max_depth > max_supported_depth) max_depth = max_supported_depth;
+    if (depth < 0) depth = 0;
+    // Bit i of the stack is the kind of the (i+1)-th container opened here. Each word is first
+    // written by assignment when its first level is pushed, so nothing uninitialized is read.
+    std::uint64_t stack[max_supported_depth / 64];
+    int level = 0;
+    bool in_object = false;
+    json_error e;
+    json_kind k;
+    bool esc;
+    null_sink ns;
+
+open: // *p is '{' or '['
+    if (depth >= max_depth) return json_error::depth;
+    ++depth;
+    in_object = (*p == '{');
+    {
+        const std::uint64_t bit = static_cast<std::uint64_t>(in_object) << (level & 63);
+        if ((level & 63) == 0) stack[level >> 6] = bit;
+        else stack[level >> 6] = (stack[level >> 6] & ~(std::uint64_t{1} << (level & 63))) | bit;
+    }
+    ++level;
+    ++p;
+    skip_ws(p, end);
+    if (p == end) return json_error::syntax;
+    if (in_object) {
+        if (*p == '}') goto close;
+        goto key;
+    }
+    if (*p == ']') goto close;
+    goto value;
+
+key: // p at what must be a key
+    if (*p != '"') return json_error::syntax;
+    ++p;
+    esc = false;
+    e = scan_string<true>(p, end, esc, ns);
+    if (e != json_error::none) return e;
+    skip_ws(p, end);
+    if (p == end || *p != ':') return json_error::syntax;
+    ++p;
+    skip_ws(p, end);
+    if (p == end) return json_error::syntax;
+    // fall through
+
+value: // p at the first byte of a value, p != end
+    if (*p == '{' || *p == '[') goto open;
+    if (*p == '"') {
+        ++p;
+        esc = false;
+        e = scan_string<true>(p, end, esc, ns);
+    } else {
+        e = scan_scalar(p, end, k);
+    }
+    if (e != json_error::none) return e;
+
+after_value:
+    skip_ws(p, end);
+    if (p == end) return json_error::syntax;
+    if (in_object) {
+        if (*p == ',') {
+            ++p;
+            skip_ws(p, end);
+            if (p == end) return json_error::syntax;
+            goto key;
+        }
+        if (*p == '}') goto close;
+        return json_error::syntax;
+    }
+    if (*p == ',') {
+        ++p;
+        skip_ws(p, end);
+        if (p == end) return json_error::syntax;
+        goto value;
+    }
+    if (*p == ']') goto close;
+    return json_error::syntax;
+
+close: // *p is the closing bracket matching the innermost open container
+    ++p;
+    --depth;
+    --level;
+    if (level == 0) return json_error::none;
+    in_object = ((stack[(level - 1) >> 6] >> ((level - 1) & 63)) & 1U) != 0;
+    goto after_value;
+}
+
+/// Validates a whole JSON text of any top-level type.
+inline json_error validate_text(const char* p, const char* end, int max_depth, char& first) noexcept {
+    skip_ws(p, end);
+    if (p == end) return json_error::empty;
+    first = *p;
+    json_kind k;
+    const json_error e = skip_value(p, end, 0, max_depth, k);
+    if (e != json_error::none) return e;
+    skip_ws(p, end);
+    if (p != end) return json_error::trailing;
+    return json_error::none;
+}
+
+/// Validates a JSON text that must be an object.
+inline json_error validate_object_text(std::string_view text, int max_depth) noexcept {
+    if (text.empty()) return json_error::empty;
+    char first = 0;
+    const json_error e = validate_text(text.data(), text.data() + text.size(), max_depth, first);
+    if (e != json_error::none) return e;
+    return first == '{' ? json_error::none : json_error::not_object;
+}
+
+inline json_field* match_status_key(const char* k, std::size_t n, status_fields& out) noexcept {
+    switch (n) {
+    case 5: return std::memcmp(k, "error", 5) == 0 ? &out.error : nullptr;
+    case 6: return std::memcmp(k, "status", 6) == 0 ? &out.status : nullptr;
+    case 7: return std::memcmp(k, "created", 7) == 0 ? &out.created : nullptr;
+    case 11: return std::memcmp(k, "operationId", 11) == 0 ? &out.operation_id : nullptr;
+    case 15: return std::memcmp(k, "createdDateTime", 15) == 0 ? &out.created_date_time : nullptr;
+    case 16: return std::memcmp(k, "resourceLocation", 16) == 0 ? &out.resource_location : nullptr;
+    default: return nullptr;
+    }
+}
+
+/// Decoded view of a key (into buf when escaped); an empty view when it does not fit.
+template <std::size_t N>
+inline std::string_view decoded_key(std::string_view raw, bool escaped, char (&buf)[N]) noexcept {
+    if (!escaped) return raw;
+    const char* p = raw.data();
+    buffer_sink s{buf, N};
+    bool esc = false;
+    if (scan_string<false>(p, raw.data() + raw.size(), esc, s) != json_error::none) return {};
+    return std::string_view(buf, s.n);
+}
+
+/// Iterates the members of a validated object text (may have surrounding whitespace).
+/// f(std::string_view key_raw, bool key_escaped, const json_field& value).
+template <class F>
+inline void for_each_member(std::string_view obj, F&& f) noexcept(noexcept(f(std::string_view{}, false, json_field{}))) {
+    const char* p = obj.data();
+    const char* const end = p + obj.size();
+    skip_ws(p, end);
+    if (p == end || *p != '{') return;
+    ++p;
+    skip_ws(p, end);
+    if (p == end || *p == '}') return;
+    null_sink ns;
+    for (;;) {
+        if (*p != '"') return;
+        ++p;
+        const char* kb = p;
+        bool kesc = false;
+        if (scan_string<true>(p, end, kesc, ns) != json_error::none) return;
+        const std::string_view key(kb, static_cast<std::size_t>(p - 1 - kb));
+        skip_ws(p, end);
+        if (p == end || *p != ':') return;
+        ++p;
+        skip_ws(p, end);
+        if (p == end) return;
+        json_field v;
+        const char* vb = p;
+        if (*p == '"') {
+            ++p;
+            bool vesc = false;
+            if (scan_string<true>(p, end, vesc, ns) != json_error::none) return;
+            v.kind = json_kind::string;
+            v.raw = std::string_view(vb + 1, static_cast<std::size_t>(p - 1 - (vb + 1)));
+            v.escaped = vesc;
+        } else {
+            json_kind k;
+            if (skip_value(p, end, 1, max_supported_depth, k) != json_error::none) return;
+            v.kind = k;
+            v.raw = std::string_view(vb, static_cast<std::size_t>(p - vb));
+        }
+        f(key, kesc, v);
+        skip_ws(p, end);
+        if (p == end || *p != ',') return;
+        ++p;
+        skip_ws(p, end);
+        if (p == end) return;
+    }
+}
+
+/// Iterates the elements of a validated array text. f(const json_field&) with kind other/null
+/// (raw = value text) or string (raw = body).
+template <class F>
+inline void for_each_element(std::string_view arr, F&& f) {
+    const char* p = arr.data();
+    const char* const end = p + arr.size();
+    if (p == end || *p != '[') return;
+    ++p;
+    skip_ws(p, end);
+    if (p == end || *p == ']') return;
+    for (;;) {
+        json_field v;
+        const char* vb = p;
+        json_kind k;
+        if (skip_value(p, end, 1, max_supported_depth, k) != json_error::none) return;
+        v.kind = k;
+        if (k == json_kind::string) {
+            v.raw = std::string_view(vb + 1, static_cast<std::size_t>(p - 2 - vb));
+            v.escaped = std::memchr(v.raw.data(), '\\', v.raw.size()) != nullptr;
+        } else {
+            v.raw = std::string_view(vb, static_cast<std::size_t>(p - vb));
+        }
+        f(v);
+        skip_ws(p, end);
+        if (p == end || *p != ',') return;
+        ++p;
+        skip_ws(p, end);
+        if (p == end) return;
+    }
+}
+
+inline bool key_is(std::string_view raw, bool escaped, std::string_view lit) noexcept {
+    char buf[32];
+    const std::string_view k = decoded_key(raw, escaped, buf);
+    return k.size() == lit.size() && !lit.empty() && std::memcmp(k.data(), lit.data(), lit.size()) == 0;
+}
+
+} // namespace json_impl
+
+/// Scans a complete JSON text that must be an object, validating everything (RFC 8259, strict),
+/// and records the top-level fields the machine reads. `out` is reset first; on error it may
+/// hold partial results. A `max_depth` above `max_supported_depth` acts as that value.
+inline json_error scan_status_body(std::string_view body, status_fields& out, int max_depth = 64) noexcept {
+    using namespace json_impl;
+    // Field by field: one aggregate assignment compiles to a slow `rep stos` on some targets.
+    for (json_field* f : {&out.status, &out.operation_id, &out.created_date_time, &out.created,
+                          &out.resource_location, &out.error}) {
+        f->kind = json_kind::absent;
+        f->raw = std::string_view();
+        f->escaped = false;
+    }
+    if (body.empty()) return json_error::empty;
+    const char* p = body.data();
+    const char* const end = p + body.size();
+    skip_ws(p, end);
+    if (p == end) return json_error::empty;
+    if (*p != '{') {
+        char first = 0;
+        const json_error e = validate_text(p, end, max_depth, first);
+        return e != json_error::none ? e : json_error::not_object;
+    }
+    if (max_depth < 1) return json_error::depth;
+    ++p;
+    skip_ws(p, end);
+    if (p == end) return json_error::syntax;
+    if (*p != '}') {
+        null_sink ns;
+        for (;;) {
+            if (*p != '"') return json_error::syntax;
+            ++p;
+            const char* const kb = p;
+            bool kesc = false;
+            json_error e = scan_string<true>(p, end, kesc, ns);
+            if (e != json_error::none) return e;
+            json_field* f;
+            if (!kesc) {
+                f = match_status_key(kb, static_cast<std::size_t>(p - 1 - kb), out);
+            } else {
+                char buf[16];
+                const std::string_view k =
+                    decoded_key(std::string_view(kb, static_cast<std::size_t>(p - 1 - kb)), true, buf);
+                f = k.empty() ? nullptr : match_status_key(k.data(), k.size(), out);
+            }
+            skip_ws(p, end);
+            if (p == end || *p != ':') return json_error::syntax;
+            ++p;
+            skip_ws(p, end);
+            if (p == end) return json_error::syntax;
+            const char* const vb = p;
+            const char c = *p;
+            if (c == '"') {
+                ++p;
+                bool vesc = false;
+                e = scan_string<true>(p, end, vesc, ns);
+                if (e != json_error::none) return e;
+                if (f != nullptr) {
+                    f->kind = json_kind::string;
+                    f->raw = std::string_view(vb + 1, static_cast<std::size_t>(p - 1 - (vb + 1)));
+                    f->escaped = vesc;
+                }
+            } else {
+                json_kind k;
+                if (c == '{' || c == '[') e = skip_value(p, end, 1, max_depth, k);
+                else e = scan_scalar(p, end, k);
+                if (e != json_error::none) return e;
+                if (f != nullptr) {
+                    f->kind = k;
+                    f->raw = std::string_view(vb, static_cast<std::size_t>(p - vb));
+                    f->escaped = false;
+                }
+            }
+            skip_ws(p, end);
+            if (p == end) return json_error::syntax;
+            if (*p == ',') {
+                ++p;
+                skip_ws(p, end);
+                if (p == end) return json_error::syntax;
+                continue;
+            }
+            if (*p == '}') break;
+            return json_error::syntax;
+        }
+    }
+    ++p; // the closing '}'
+    skip_ws(p, end);
+    return p == end ? json_error::none : json_error::trailing;
+}
+
+/// Decodes a JSON string body (the bytes between the quotes) into buf without allocating.
+/// Returns the decoded length, or SIZE_MAX when raw is not a valid string body or the result
+/// does not fit in cap bytes. The decoded text is never longer than raw.
+inline std::size_t unescape_json_string(std::string_view raw, char* buf, std::size_t cap) noexcept {
+    if (raw.empty()) return 0;
+    if (buf == nullptr) cap = 0;
+    const char* p = raw.data();
+    json_impl::buffer_sink s{buf, cap};
+    bool esc = false;
+    if (json_impl::scan_string<false>(p, raw.data() + raw.size(), esc, s) != json_error::none)
+        return SIZE_MAX;
+    return s.n;
+}
+
+/// Decodes a JSON string body into `out` (assigned). False, with `out` unspecified, when raw is
+/// not a valid string body.
+inline bool unescape_json_string(std::string_view raw, std::string& out) {
+    out.resize(raw.size());
+    const std::size_t n = unescape_json_string(raw, out.empty() ? nullptr : &out[0], out.size());
+    if (n == SIZE_MAX) {
+        out.clear();
+        return false;
+    }
+    out.resize(n);
+    return true;
+}
+
+/// True when f is a string whose decoded value equals ascii_literal, folding ASCII letters only.
+/// Escapes are decoded on the fly; an invalid string body never matches. Does not allocate.
+inline bool json_string_iequals(const json_field& f, std::string_view ascii_literal) noexcept {
+    if (f.kind != json_kind::string) return false;
+    if (!f.escaped) {
+        if (f.raw.size() != ascii_literal.size()) return false;
+        for (std::size_t i = 0; i < f.raw.size(); ++i) {
+            if (json_impl::ascii_lower(static_cast<unsigned char>(f.raw[i])) !=
+                json_impl::ascii_lower(static_cast<unsigned char>(ascii_literal[i])))
+                return false;
+        }
+        return true;
+    }
+    const char* p = f.raw.data();
+    json_impl::iequals_sink s{ascii_literal.data(), ascii_literal.size()};
+    bool esc = false;
+    if (json_impl::scan_string<false>(p, f.raw.data() + f.raw.size(), esc, s) != json_error::none)
+        return false;
+    return s.pos == ascii_literal.size();
+}
+
+namespace json_impl {
+
+/// Assigns a string field's decoded value to dst; anything else (absent, null, other) clears it.
+inline void assign_field(const json_field& f, std::string& dst) {
+    if (f.kind != json_kind::string) {
+        dst.clear();
+        return;
+    }
+    if (!f.escaped) {
+        dst.assign(f.raw.data(), f.raw.size());
+        return;
+    }
+    if (!unescape_json_string(f.raw, dst)) dst.clear();
+}
+
+/// code / message / target of one validated OData (detail) object; last duplicate wins.
+struct odata_strings {
+    json_field code, message, target;
+};
+
+inline void read_odata_strings(std::string_view key, bool kesc, const json_field& v, odata_strings& s) noexcept {
+    if (key_is(key, kesc, "code")) s.code = v;
+    else if (key_is(key, kesc, "message")) s.message = v;
+    else if (key_is(key, kesc, "target")) s.target = v;
+}
+
+inline void push_detail(const json_field& v, std::vector<odata_detail>& out) {
+    if (v.kind != json_kind::other || v.raw.empty() || v.raw.front() != '{') return;
+    odata_strings s;
+    for_each_member(v.raw, [&](std::string_view k, bool kesc, const json_field& f) noexcept {
+        read_odata_strings(k, kesc, f, s);
+    });
+    odata_detail d;
+    assign_field(s.code, d.code);
+    assign_field(s.message, d.message);
+    assign_field(s.target, d.target);
+    out.push_back(std::move(d));
+}
+
+inline bool is_object_field(const json_field& f) noexcept {
+    return f.kind == json_kind::other && !f.raw.empty() && f.raw.front() == '{';
+}
+
+} // namespace json_impl
+
+/// Maximum number of `innererror` objects followed.
+inline constexpr int max_innererror_links = 64;
+
+/// Parses an OData error object's text into `out` (reset first). The text is validated like a
+/// body (max_depth budgets the error object itself, the object being 1) and must be an object.
+inline json_error parse_odata_error(std::string_view object_text, odata_error& out, int max_depth = 64) {
+    using namespace json_impl;
+    out.code.clear();
+    out.message.clear();
+    out.target.clear();
+    out.details.clear();
+    out.innererror.clear();
+    const json_error e = validate_object_text(object_text, max_depth);
+    if (e != json_error::none) return e;
+
+    odata_strings s;
+    json_field details, inner;
+    for_each_member(object_text, [&](std::string_view k, bool kesc, const json_field& v) noexcept {
+        if (key_is(k, kesc, "details")) details = v;
+        else if (key_is(k, kesc, "innererror")) inner = v;
+        else read_odata_strings(k, kesc, v, s);
+    });
+    assign_field(s.code, out.code);
+    assign_field(s.message, out.message);
+    assign_field(s.target, out.target);
+
+    if (details.kind == json_kind::other && !details.raw.empty()) {
+        if (details.raw.front() == '{') {
+            push_detail(details, out.details);
+        } else if (details.raw.front() == '[') {
+            for_each_element(details.raw, [&](const json_field& v) { push_detail(v, out.details); });
+        }
+    }
+
+    for (int links = 0; links < max_innererror_links && is_object_field(inner); ++links) {
+        json_field code, next;
+        for_each_member(inner.raw, [&](std::string_view k, bool kesc, const json_field& v) noexcept {
+            if (key_is(k, kesc, "code")) code = v;
+            else if (key_is(k, kesc, "innererror")) next = v;
+        });
+        if (code.kind == json_kind::string) {
+            out.innererror.emplace_back();
+            assign_field(code, out.innererror.back());
+        }
+        inner = next;
+    }
+    return json_error::none;
+}
+
+/// For the body of an HTTP failure: validates it like scan_status_body and, when its top-level
+/// "error" member (last one wins) is an object, parses that into `out` and sets has_error.
+inline json_error parse_error_body(std::string_view body, odata_error& out, bool& has_error, int max_depth = 64) {
+    has_error = false;
+    out.code.clear();
+    out.message.clear();
+    out.target.clear();
+    out.details.clear();
+    out.innererror.clear();
+    status_fields f;
+    const json_error e = scan_status_body(body, f, max_depth);
+    if (e != json_error::none) return e;
+    if (!json_impl::is_object_field(f.error)) return json_error::none;
+    // Already validated as part of the body at depth 2; the object's own budget is one less.
+    const int budget = max_depth > max_supported_depth ? max_supported_depth : max_depth;
+    const json_error pe = parse_odata_error(f.error.raw, out, budget - 1);
+    if (pe != json_error::none) return pe;
+    has_error = true;
+    return json_error::none;
+}
+
+} // namespace azmaps::lro::detail
+
+#undef AZMAPS_LRO_JSON_SSE2
+
+#endif
