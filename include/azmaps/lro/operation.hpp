@@ -31,6 +31,7 @@
 #ifndef AZMAPS_LRO_OPERATION_HPP
 #define AZMAPS_LRO_OPERATION_HPP
 
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -56,6 +57,7 @@
 #include "policy.hpp"
 #include "response.hpp"
 #include "result.hpp"
+#include "transitions.hpp"
 
 namespace azmaps::lro {
 
@@ -162,7 +164,7 @@ public:
     /// the service, where it supports that, is the caller's request to make.)
     action cancel(time_point now) {
         if (const std::optional<errc> e = admit(now)) return refused{*e};
-        phase_ = phase::canceled;
+        enter(phase::canceled);
         canceled_by_ = cancel_source::client;
         return canceled{cancel_source::client};
     }
@@ -424,6 +426,12 @@ private:
     }
     std::int64_t elapsed_ms() const noexcept { return detail::ms_between(start_, last_now_); }
 
+    /// Every phase change goes through here; the table in transitions.hpp lists them all.
+    void enter(phase next) noexcept {
+        assert(is_listed_transition(phase_, next));
+        phase_ = next;
+    }
+
     // --- admission: PROTOCOL.md 10.3 --------------------------------------------------------
     std::optional<errc> admit(time_point now) noexcept {
         if (is_terminal(phase_)) return errc::terminal;
@@ -503,7 +511,7 @@ private:
         case status_kind::failed:
             return fail(failure_reason::operation_failed, code, "the operation failed", &r);
         case status_kind::canceled:
-            phase_ = phase::canceled;
+            enter(phase::canceled);
             canceled_by_ = cancel_source::server;
             return canceled{cancel_source::server};
         }
@@ -514,7 +522,7 @@ private:
     action on_resource_answer(const response_view& r, time_point now) {
         const int code = r.status;
         if (Policy::is_resource_ok(code)) {
-            phase_ = phase::succeeded;
+            enter(phase::succeeded);
             return succeeded{strings_.get(slot_resource)};
         }
         if (Policy::is_retryable(code)) return retry_after_error(&r, now, http_detail(code, "resource"));
@@ -526,7 +534,7 @@ private:
                         time_point now) {
         const url_source src = Policy::final_resource(r.status, r.headers, fields);
         if (src.kind == url_source::from::none) {
-            phase_ = phase::succeeded;
+            enter(phase::succeeded);
             return succeeded{};
         }
         std::string from_body;
@@ -538,10 +546,10 @@ private:
         }
         if (auto refusal = follow(ref, base, slot_resource, src.name, r.status)) return std::move(*refusal);
         if (!opts_->fetch_resource) {
-            phase_ = phase::succeeded;
+            enter(phase::succeeded);
             return succeeded{strings_.get(slot_resource)};
         }
-        phase_ = phase::fetching;
+        enter(phase::fetching);
         return request(purpose::resource, 0, now); // PROTOCOL.md 10.9: delay 0
     }
 
@@ -725,7 +733,7 @@ private:
 
     void leave_submit() {
         strings_.clear(slot_submit_url); // the path and query may hold a key: keep only the origin
-        phase_ = phase::polling;
+        enter(phase::polling);
     }
 
     // --- terminal: failed ------------------------------------------------------------------
@@ -775,7 +783,7 @@ private:
                 detail::append_excerpt(d, r->body);
             }
         }
-        phase_ = phase::failed;
+        enter(phase::failed);
         reason_ = reason;
         http_status_ = code ? *code : -1;
         strings_.set(slot_detail, sanitize(d));
