@@ -17,6 +17,14 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__GNUC__)
+#define AZMAPS_LRO_JSON_INLINE inline __attribute__((always_inline))
+#define AZMAPS_LRO_JSON_NOINLINE __attribute__((noinline))
+#else
+#define AZMAPS_LRO_JSON_INLINE inline
+#define AZMAPS_LRO_JSON_NOINLINE
+#endif
+
 #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
 #include <emmintrin.h>
 #define AZMAPS_LRO_JSON_SSE2 1
@@ -85,8 +93,43 @@ inline constexpr bool is_ws(unsigned char c) noexcept {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-inline void skip_ws(const char*& p, const char* end) noexcept {
-    while (p != end && static_cast<unsigned char>(*p) <= ' ' && is_ws(static_cast<unsigned char>(*p))) ++p;
+/// Index of the lowest set bit of a non-zero value.
+inline std::size_t lowest_bit(unsigned v) noexcept {
+#if defined(__GNUC__)
+    return static_cast<std::size_t>(__builtin_ctz(v));
+#else
+    std::size_t i = 0;
+    while ((v & 1U) == 0) {
+        v >>= 1;
+        ++i;
+    }
+    return i;
+#endif
+}
+
+/// Skips a run of whitespace that starts at a whitespace byte (indentation: 16 bytes at a time).
+AZMAPS_LRO_JSON_NOINLINE inline void skip_ws_run(const char*& p, const char* end) noexcept {
+#if AZMAPS_LRO_JSON_SSE2
+    while (end - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))),
+                                        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))));
+        const unsigned other = ~static_cast<unsigned>(_mm_movemask_epi8(ws)) & 0xFFFFU;
+        if (other != 0) {
+            p += lowest_bit(other);
+            return;
+        }
+        p += 16;
+    }
+#endif
+    while (p != end && is_ws(static_cast<unsigned char>(*p))) ++p;
+}
+
+AZMAPS_LRO_JSON_INLINE void skip_ws(const char*& p, const char* end) noexcept {
+    if (p != end && static_cast<unsigned char>(*p) <= ' ' && is_ws(static_cast<unsigned char>(*p))) {
+        ++p;
+        if (p != end && static_cast<unsigned char>(*p) <= ' ') skip_ws_run(p, end);
+    }
 }
 
 inline constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
@@ -198,20 +241,6 @@ inline constexpr bool is_special(unsigned char c) noexcept {
     return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
 }
 
-/// Index of the lowest set bit of a non-zero value.
-inline std::size_t lowest_bit(unsigned v) noexcept {
-#if defined(__GNUC__)
-    return static_cast<std::size_t>(__builtin_ctz(v));
-#else
-    std::size_t i = 0;
-    while ((v & 1U) == 0) {
-        v >>= 1;
-        ++i;
-    }
-    return i;
-#endif
-}
-
 /// Index (0..7) of the first special byte in the 8 bytes at p, given special_mask(x) != 0.
 inline std::size_t first_special(std::uint64_t mask, const char* p) noexcept {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -229,10 +258,7 @@ inline std::size_t first_special(std::uint64_t mask, const char* p) noexcept {
 /// The slow part of a string: *p is '\\', a control byte or a non-ASCII byte (p != end).
 /// Validates one escape or one UTF-8 sequence, feeds the sink and advances p past it.
 template <bool InDoc, class Sink>
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-json_error scan_special(const char*& p, const char* end, bool& escaped, Sink& sink) noexcept {
+AZMAPS_LRO_JSON_NOINLINE json_error scan_special(const char*& p, const char* end, bool& escaped, Sink& sink) noexcept {
     const unsigned char c = static_cast<unsigned char>(*p);
     if (c < 0x20) return json_error::syntax;
     const std::ptrdiff_t avail = end - p;
@@ -315,7 +341,7 @@ json_error scan_special(const char*& p, const char* end, bool& escaped, Sink& si
 ///   truncated UTF-8 is `bad_utf8`, a truncated escape is `bad_escape`.
 /// `escaped` is set when a backslash is seen. Decoded bytes go to the sink.
 template <bool InDoc, class Sink>
-inline json_error scan_string(const char*& p, const char* end, bool& escaped, Sink& sink) noexcept {
+AZMAPS_LRO_JSON_INLINE json_error scan_string(const char*& p, const char* end, bool& escaped, Sink& sink) noexcept {
     for (;;) {
         // Plain bytes up to the next special one: 16 at a time with SSE2, else 8 with SWAR.
         const char* const run = p;
@@ -326,12 +352,20 @@ inline json_error scan_string(const char*& p, const char* end, bool& escaped, Si
             const __m128i space = _mm_set1_epi8(0x20);
             while (end - p >= 16) {
                 const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+                const unsigned quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)));
                 // signed compare: bytes >= 0x80 are negative, so they count as "< 0x20" too
-                const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                                               _mm_cmplt_epi8(x, space));
-                const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(m));
+                const unsigned others = static_cast<unsigned>(
+                    _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, backslash), _mm_cmplt_epi8(x, space))));
+                const unsigned bits = quotes | others;
                 if (bits != 0) {
-                    p += lowest_bit(bits);
+                    const std::size_t i = lowest_bit(bits);
+                    if (InDoc && (quotes & (bits & (0U - bits))) != 0) {
+                        // the closing quote comes first: no need to reload the byte
+                        if (!sink.run(run, static_cast<std::size_t>(p + i - run))) return sink_stop;
+                        p += i + 1;
+                        return json_error::none;
+                    }
+                    p += i;
                     goto found;
                 }
                 p += 16;
@@ -364,6 +398,99 @@ inline json_error scan_string(const char*& p, const char* end, bool& escaped, Si
             return json_error::none;
         }
         const json_error e = scan_special<InDoc>(p, end, escaped, sink);
+        if (e != json_error::none) return e;
+    }
+}
+
+/// Bit masks of the special bytes ('"', '\\', < 0x20, >= 0x80) of a 64-byte window of the
+/// document, computed once and shared by every string that starts inside the window: finding
+/// the end of a string is then a shift and a count-trailing-zeros instead of a chain of loads.
+/// Past the end of the input the window is padded with NUL bytes, which count as special, so
+/// the end of the input is always found as a special position.
+struct block_index {
+    const char* base = nullptr; ///< start of the window
+    std::size_t len = 0;        ///< positions [base, base + len) are described (0: none yet)
+    std::uint64_t special = 0;  ///< bit i: base[i] is special (or i is the end of the input)
+    std::uint64_t quote = 0;    ///< bit i: base[i] is '"'
+
+    void load(const char* p, const char* end) noexcept {
+        base = p;
+        const std::size_t avail = static_cast<std::size_t>(end - p);
+        const char* src = p;
+        char tmp[64];
+        if (avail < 64) {
+            std::memset(tmp, 0, sizeof tmp);
+            if (avail != 0) std::memcpy(tmp, p, avail);
+            src = tmp;
+            len = avail + 1; // the NUL at `avail` marks the end of the input
+        } else {
+            len = 64;
+        }
+#if AZMAPS_LRO_JSON_SSE2
+        const __m128i q = _mm_set1_epi8('"');
+        const __m128i bs = _mm_set1_epi8('\\');
+        const __m128i sp = _mm_set1_epi8(0x20);
+        std::uint64_t s = 0, qq = 0;
+        for (int k = 0; k < 4; ++k) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 * k));
+            const __m128i isq = _mm_cmpeq_epi8(x, q);
+            // signed compare: bytes >= 0x80 are negative, so they count as "< 0x20" too
+            const __m128i any = _mm_or_si128(isq, _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmplt_epi8(x, sp)));
+            qq |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(isq))) << (16 * k);
+            s |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(any))) << (16 * k);
+        }
+        special = s;
+        quote = qq;
+#else
+        std::uint64_t s = 0, qq = 0;
+        for (unsigned i = 0; i < 64; ++i) {
+            const unsigned char c = static_cast<unsigned char>(src[i]);
+            s |= static_cast<std::uint64_t>(is_special(c)) << i;
+            qq |= static_cast<std::uint64_t>(c == '"') << i;
+        }
+        special = s;
+        quote = qq;
+#endif
+    }
+};
+
+inline std::size_t lowest_bit64(std::uint64_t v) noexcept {
+#if defined(__GNUC__)
+    return static_cast<std::size_t>(__builtin_ctzll(v));
+#else
+    std::size_t i = 0;
+    while ((v & 1U) == 0) {
+        v >>= 1;
+        ++i;
+    }
+    return i;
+#endif
+}
+
+/// The document string scanner of the hot path: like scan_string<true> with a null sink, using
+/// (and advancing) the shared block index. p is just after the opening quote.
+AZMAPS_LRO_JSON_INLINE json_error scan_doc_string(const char*& p, const char* end, bool& escaped,
+                                                  block_index& ix) noexcept {
+    for (;;) {
+        std::size_t off = 0;
+        if (ix.base == nullptr || (off = static_cast<std::size_t>(p - ix.base)) >= ix.len) {
+            ix.load(p, end);
+            off = 0;
+        }
+        const std::uint64_t m = ix.special >> off;
+        if (m == 0) { // only possible in a full window: no special byte up to its end
+            p = ix.base + ix.len;
+            continue;
+        }
+        const std::size_t i = off + lowest_bit64(m);
+        p = ix.base + i;
+        if (((ix.quote >> i) & 1U) != 0) {
+            ++p;
+            return json_error::none;
+        }
+        if (p == end) return json_error::syntax;
+        null_sink ns;
+        const json_error e = scan_special<true>(p, end, escaped, ns);
         if (e != json_error::none) return e;
     }
 }
@@ -423,17 +550,22 @@ inline json_error scan_scalar(const char*& p, const char* end, json_kind& kind) 
 /// Validates and skips one value at p (p != end, p at the first non-whitespace byte).
 /// `depth` is the number of containers already open around it. Iterative: the kinds of the
 /// open containers live in a bit stack (1 = object).
-inline json_error skip_value(const char*& p, const char* end, int depth, int max_depth,
-                             json_kind& kind) noexcept {
+inline json_error skip_value(const char*& pp, const char* end, int depth, int max_depth, json_kind& kind,
+                             block_index& ix) noexcept {
+    // Work on a local cursor (kept in a register), written back on every exit.
+    const char* p = pp;
+    const auto done = [&pp, &p](json_error r) noexcept {
+        pp = p;
+        return r;
+    };
     const char first = *p;
     if (first == '"') {
         kind = json_kind::string;
         ++p;
         bool esc = false;
-        null_sink ns;
-        return scan_string<true>(p, end, esc, ns);
+            return done(scan_doc_string(p, end, esc, ix));
     }
-    if (first != '{' && first != '[') return scan_scalar(p, end, kind);
+    if (first != '{' && first != '[') return done(scan_scalar(p, end, kind));
     kind = json_kind::other;
     if (max_depth > max_supported_depth) max_depth = max_supported_depth;
     if (depth < 0) depth = 0;
@@ -445,10 +577,9 @@ inline json_error skip_value(const char*& p, const char* end, int depth, int max
     json_error e;
     json_kind k;
     bool esc;
-    null_sink ns;
 
 open: // *p is '{' or '['
-    if (depth >= max_depth) return json_error::depth;
+    if (depth >= max_depth) return done(json_error::depth);
     ++depth;
     in_object = (*p == '{');
     {
@@ -459,7 +590,7 @@ open: // *p is '{' or '['
     ++level;
     ++p;
     skip_ws(p, end);
-    if (p == end) return json_error::syntax;
+    if (p == end) return done(json_error::syntax);
     if (in_object) {
         if (*p == '}') goto close;
         goto key;
@@ -468,16 +599,16 @@ open: // *p is '{' or '['
     goto value;
 
 key: // p at what must be a key
-    if (*p != '"') return json_error::syntax;
+    if (*p != '"') return done(json_error::syntax);
     ++p;
     esc = false;
-    e = scan_string<true>(p, end, esc, ns);
-    if (e != json_error::none) return e;
+    e = scan_doc_string(p, end, esc, ix);
+    if (e != json_error::none) return done(e);
     skip_ws(p, end);
-    if (p == end || *p != ':') return json_error::syntax;
+    if (p == end || *p != ':') return done(json_error::syntax);
     ++p;
     skip_ws(p, end);
-    if (p == end) return json_error::syntax;
+    if (p == end) return done(json_error::syntax);
     // fall through
 
 value: // p at the first byte of a value, p != end
@@ -485,41 +616,46 @@ value: // p at the first byte of a value, p != end
     if (*p == '"') {
         ++p;
         esc = false;
-        e = scan_string<true>(p, end, esc, ns);
+        e = scan_doc_string(p, end, esc, ix);
     } else {
         e = scan_scalar(p, end, k);
     }
-    if (e != json_error::none) return e;
+    if (e != json_error::none) return done(e);
 
 after_value:
     skip_ws(p, end);
-    if (p == end) return json_error::syntax;
+    if (p == end) return done(json_error::syntax);
     if (in_object) {
         if (*p == ',') {
             ++p;
             skip_ws(p, end);
-            if (p == end) return json_error::syntax;
+            if (p == end) return done(json_error::syntax);
             goto key;
         }
         if (*p == '}') goto close;
-        return json_error::syntax;
+        return done(json_error::syntax);
     }
     if (*p == ',') {
         ++p;
         skip_ws(p, end);
-        if (p == end) return json_error::syntax;
+        if (p == end) return done(json_error::syntax);
         goto value;
     }
     if (*p == ']') goto close;
-    return json_error::syntax;
+    return done(json_error::syntax);
 
 close: // *p is the closing bracket matching the innermost open container
     ++p;
     --depth;
     --level;
-    if (level == 0) return json_error::none;
+    if (level == 0) return done(json_error::none);
     in_object = ((stack[(level - 1) >> 6] >> ((level - 1) & 63)) & 1U) != 0;
     goto after_value;
+}
+
+inline json_error skip_value(const char*& p, const char* end, int depth, int max_depth, json_kind& kind) noexcept {
+    block_index ix;
+    return skip_value(p, end, depth, max_depth, kind, ix);
 }
 
 /// Validates a whole JSON text of any top-level type.
@@ -669,6 +805,7 @@ inline json_error scan_status_body(std::string_view body, status_fields& out, in
     if (body.empty()) return json_error::empty;
     const char* p = body.data();
     const char* const end = p + body.size();
+    block_index ix;
     skip_ws(p, end);
     if (p == end) return json_error::empty;
     if (*p != '{') {
@@ -681,13 +818,12 @@ inline json_error scan_status_body(std::string_view body, status_fields& out, in
     skip_ws(p, end);
     if (p == end) return json_error::syntax;
     if (*p != '}') {
-        null_sink ns;
         for (;;) {
             if (*p != '"') return json_error::syntax;
             ++p;
             const char* const kb = p;
             bool kesc = false;
-            json_error e = scan_string<true>(p, end, kesc, ns);
+            json_error e = scan_doc_string(p, end, kesc, ix);
             if (e != json_error::none) return e;
             json_field* f;
             if (!kesc) {
@@ -708,7 +844,7 @@ inline json_error scan_status_body(std::string_view body, status_fields& out, in
             if (c == '"') {
                 ++p;
                 bool vesc = false;
-                e = scan_string<true>(p, end, vesc, ns);
+                e = scan_doc_string(p, end, vesc, ix);
                 if (e != json_error::none) return e;
                 if (f != nullptr) {
                     f->kind = json_kind::string;
@@ -717,7 +853,7 @@ inline json_error scan_status_body(std::string_view body, status_fields& out, in
                 }
             } else {
                 json_kind k;
-                if (c == '{' || c == '[') e = skip_value(p, end, 1, max_depth, k);
+                if (c == '{' || c == '[') e = skip_value(p, end, 1, max_depth, k, ix);
                 else e = scan_scalar(p, end, k);
                 if (e != json_error::none) return e;
                 if (f != nullptr) {
@@ -909,5 +1045,7 @@ inline json_error parse_error_body(std::string_view body, odata_error& out, bool
 } // namespace azmaps::lro::detail
 
 #undef AZMAPS_LRO_JSON_SSE2
+#undef AZMAPS_LRO_JSON_INLINE
+#undef AZMAPS_LRO_JSON_NOINLINE
 
 #endif
