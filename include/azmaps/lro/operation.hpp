@@ -230,15 +230,15 @@ public:
     /// elapsed time from zero) on the same monitor or resource.
     result<std::string> save() const {
         const bool live = phase_ == phase::polling || phase_ == phase::fetching;
+        // A status or resource request always has its URL, so only a submit-phase timeout is
+        // left without anything to resume.
         const bool timed_out = phase_ == phase::failed && reason_ == failure_reason::timed_out &&
-                               !strings_.get(pending_purpose_ == purpose::resource ? slot_resource : slot_monitor).empty() &&
                                pending_purpose_ != purpose::submit;
         if (!live && !timed_out) return errc::nothing_to_save;
         std::string payload;
         payload.push_back(static_cast<char>(Policy::token_id));
         payload.push_back(static_cast<char>(version_));
         payload.push_back(static_cast<char>(pending_purpose_ == purpose::resource ? phase::fetching : phase::polling));
-        payload.push_back(static_cast<char>((has_created_ms_ ? 1 : 0) | (pending_same_origin() ? 2 : 0)));
         detail::put_varint(payload, live ? polls_ : 0);
         detail::put_varint(payload, live ? errors_ : 0);
         detail::put_varint(payload, live ? static_cast<std::uint64_t>(elapsed_ms()) : 0);
@@ -253,7 +253,7 @@ public:
         std::string framed;
         detail::put_varint(framed, payload.size());
         framed += payload;
-        detail::put_u64(framed, detail::crc32(payload)); // 8 bytes: the upper 4 must be zero
+        detail::put_u32(framed, detail::crc32(payload));
         std::string token = token_prefix;
         detail::base64url_encode(framed, token);
         return token;
@@ -277,17 +277,16 @@ public:
         if (!outer.ok()) return errc::token_truncated;
         const std::size_t header_len = outer.position();
         const std::size_t avail = framed.size() - header_len;
-        if (declared > avail || avail - declared < 8) return errc::token_truncated;
-        if (avail - declared > 8) return errc::token_corrupt;
+        if (declared > avail || avail - declared < 4) return errc::token_truncated;
+        if (avail - declared > 4) return errc::token_corrupt;
         const std::string_view payload = std::string_view(framed).substr(header_len, static_cast<std::size_t>(declared));
         detail::token_reader crc_reader(std::string_view(framed).substr(header_len + payload.size()));
-        if (crc_reader.u64() != detail::crc32(payload)) return errc::token_corrupt;
+        if (crc_reader.u32() != detail::crc32(payload)) return errc::token_corrupt;
 
         detail::token_reader in(payload);
         const std::uint8_t policy_id = in.u8();
         const std::uint8_t version = in.u8();
         const std::uint8_t ph = in.u8();
-        const std::uint8_t flags = in.u8();
         const std::uint64_t polls = in.varint();
         const std::uint64_t errors = in.varint();
         const std::uint64_t elapsed = in.varint();
@@ -303,7 +302,8 @@ public:
         if (policy_id != Policy::token_id) return errc::token_unsupported;
         if (version > 2 || (ph != static_cast<std::uint8_t>(phase::polling) && ph != static_cast<std::uint8_t>(phase::fetching)) ||
             polls > UINT32_MAX || errors > UINT16_MAX || elapsed > static_cast<std::uint64_t>(INT64_MAX / 4) ||
-            delay > static_cast<std::uint64_t>(INT64_MAX / 4) || (flags & ~3u) != 0 || monitor.empty() ||
+            delay > static_cast<std::uint64_t>(INT64_MAX / 4) ||
+            (monitor.empty() && ph != static_cast<std::uint8_t>(phase::fetching)) || // a 200/201 submit: no monitor
             (ph == static_cast<std::uint8_t>(phase::fetching) && resource.empty()) ||
             operation_id.size() > detail::max_body_cap || status.size() > detail::max_body_cap ||
             created.size() > detail::max_body_cap)
@@ -320,9 +320,11 @@ public:
         if (!trusted_origin.empty() && !detail::origin_matches(o, trusted_origin)) return errc::token_origin_refused;
         op.strings_.set(slot_origin, origin);
         bool same = false;
-        if (!op.url_allowed(monitor, same)) return errc::token_origin_refused;
-        op.strings_.set(slot_monitor, monitor);
-        op.monitor_same_origin_ = same;
+        if (!monitor.empty()) {
+            if (!op.url_allowed(monitor, same)) return errc::token_origin_refused;
+            op.strings_.set(slot_monitor, monitor);
+            op.monitor_same_origin_ = same;
+        }
         if (!resource.empty()) {
             if (!op.url_allowed(resource, same)) return errc::token_origin_refused;
             op.strings_.set(slot_resource, resource);
@@ -452,7 +454,7 @@ private:
             const auto monitor = Policy::monitor_from_submit(code, r.headers, opts_->version);
             if (monitor.value != nullptr) {
                 note_version(monitor.evidence);
-                if (auto refusal = follow(*monitor.value, strings_.get(slot_submit_url), slot_monitor, monitor.name, code))
+                if (auto refusal = follow(*monitor.value, strings_.get(slot_submit_url), slot_monitor, monitor.name, code, &r))
                     return std::move(*refusal);
                 leave_submit();
                 return schedule_poll(r, now);
@@ -501,7 +503,7 @@ private:
                 note_version(protocol_version::v2);
                 // Resolution reads the old monitor before `follow` overwrites it.
                 if (detail::clean_header_url(*next) != strings_.get(slot_monitor)) {
-                    if (auto refusal = follow(*next, strings_.get(slot_monitor), slot_monitor, "Operation-Location", code))
+                    if (auto refusal = follow(*next, strings_.get(slot_monitor), slot_monitor, "Operation-Location", code, &r))
                         return std::move(*refusal);
                 }
             }
@@ -544,7 +546,7 @@ private:
                 return fail(failure_reason::protocol_error, r.status, "resourceLocation is not a valid string", &r);
             ref = from_body;
         }
-        if (auto refusal = follow(ref, base, slot_resource, src.name, r.status)) return std::move(*refusal);
+        if (auto refusal = follow(ref, base, slot_resource, src.name, r.status, &r)) return std::move(*refusal);
         if (!opts_->fetch_resource) {
             enter(phase::succeeded);
             return succeeded{strings_.get(slot_resource)};
@@ -645,8 +647,9 @@ private:
     // --- URLs and origins: PROTOCOL.md section 8 --------------------------------------------
 
     /// Cleans, resolves against `base`, checks and stores a URL into `dest`. Returns the
-    /// failed action when the URL is refused.
-    std::optional<action> follow(std::string_view raw, std::string_view base, slot dest, std::string_view name, int code) {
+    /// failed action when the URL is refused; it carries the answer `r`'s error (10.18).
+    std::optional<action> follow(std::string_view raw, std::string_view base, slot dest, std::string_view name, int code,
+                                 const response_view* r) {
         const std::string_view ref = detail::clean_header_url(raw);
         std::string resolved;
         const detail::url_error ue = detail::resolve_url(base, ref, max_url_length(), resolved);
@@ -656,7 +659,7 @@ private:
             d += " URL (";
             d += detail::to_string(ue);
             d += ")";
-            return fail_for(failure_reason::protocol_error, code, d);
+            return fail(failure_reason::protocol_error, code, d, r);
         }
         bool same = false;
         if (!url_allowed(resolved, same)) {
@@ -669,7 +672,7 @@ private:
                 detail::origin_text(o, text);
                 d += text;
             }
-            return fail_for(failure_reason::cross_origin, code, d);
+            return fail(failure_reason::cross_origin, code, d, r);
         }
         if (same)
             for (const auto& q : opts_->add_query)
@@ -747,10 +750,6 @@ private:
         return d;
     }
 
-    std::optional<action> fail_for(failure_reason reason, int code, std::string_view detail_text) {
-        return fail(reason, code, detail_text, nullptr);
-    }
-
     /// Ends the operation. With a response, its body's OData error is parsed (PROTOCOL.md
     /// 10.18), `x-ms-error-code` supplies a missing code, and an unparsable non-empty body is
     /// quoted (at most 200 bytes) in the detail.
@@ -785,7 +784,8 @@ private:
         }
         enter(phase::failed);
         reason_ = reason;
-        http_status_ = code ? *code : -1;
+        has_http_status_ = code.has_value(); // any int the caller passed, kept whole
+        http_status_ = code ? *code : 0;
         strings_.set(slot_detail, sanitize(d));
         return failed_action();
     }
@@ -799,7 +799,7 @@ private:
     failed failed_action() const noexcept {
         failed f;
         f.reason = reason_;
-        if (http_status_ >= 0) f.http_status = http_status_;
+        if (has_http_status_) f.http_status = http_status_;
         f.error = error_.get();
         f.monitor = strings_.get(slot_monitor);
         f.detail = strings_.get(slot_detail);
@@ -827,7 +827,7 @@ private:
     std::uint64_t jitter_state_ = 0;
     std::uint32_t polls_ = 0;
     std::uint16_t errors_ = 0;
-    std::int16_t http_status_ = -1;
+    std::int32_t http_status_ = 0;
     phase phase_ = phase::idle;
     protocol_version version_ = protocol_version::unknown;
     purpose pending_purpose_ = purpose::submit;
@@ -838,6 +838,7 @@ private:
     bool monitor_same_origin_ = false;
     bool resource_same_origin_ = false;
     bool has_wall_ = false;
+    bool has_http_status_ = false;
 
 };
 

@@ -32,6 +32,10 @@ inline void put_bytes(std::string& out, std::string_view s) {
     out.append(s.data(), s.size());
 }
 
+inline void put_u32(std::string& out, std::uint32_t v) {
+    for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
+}
+
 inline void put_u64(std::string& out, std::uint64_t v) {
     for (int k = 0; k < 8; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
 }
@@ -59,6 +63,13 @@ public:
     std::uint8_t u8() noexcept {
         if (pos_ >= data_.size()) return static_cast<std::uint8_t>(fail());
         return static_cast<unsigned char>(data_[pos_++]);
+    }
+
+    std::uint32_t u32() noexcept {
+        if (data_.size() - pos_ < 4) return static_cast<std::uint32_t>(fail());
+        std::uint32_t v = 0;
+        for (int k = 0; k < 4; ++k) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(data_[pos_++])) << (8 * k);
+        return v;
     }
 
     std::uint64_t u64() noexcept {

@@ -1,0 +1,23 @@
+# Runs lro-replay and checks its exit status and output (ctest cannot check both at once).
+#   -DREPLAY=path -DARGS=a;b;c -DEXPECT_RC=0|nonzero [-DEXPECT_OUT=file] [-DEXPECT_REGEX=re]
+execute_process(COMMAND ${REPLAY} ${ARGS}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(EXPECT_RC STREQUAL "nonzero")
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "expected a non-zero exit, got 0\nstdout:\n${out}\nstderr:\n${err}")
+  endif()
+elseif(NOT rc EQUAL EXPECT_RC)
+  message(FATAL_ERROR "expected exit ${EXPECT_RC}, got ${rc}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+if(DEFINED EXPECT_OUT)
+  file(READ ${EXPECT_OUT} want)
+  if(NOT out STREQUAL want)
+    message(FATAL_ERROR "output differs from ${EXPECT_OUT}\n--- got:\n${out}--- want:\n${want}")
+  endif()
+endif()
+if(DEFINED EXPECT_REGEX)
+  if(NOT "${out}${err}" MATCHES "${EXPECT_REGEX}")
+    message(FATAL_ERROR "output does not match '${EXPECT_REGEX}'\nstdout:\n${out}\nstderr:\n${err}")
+  endif()
+endif()
+message(STATUS "ok: exit ${rc}")
