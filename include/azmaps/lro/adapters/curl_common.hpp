@@ -1,0 +1,408 @@
+// azmaps-lro adapters: what the libcurl drivers (curl_easy.hpp, curl_multi.hpp) share.
+//
+// Not included by <azmaps/lro.hpp>: include a driver header, link libcurl (CMake:
+// `find_package(CURL)` + `CURL::libcurl`). The drivers read clocks and sleep; the machine
+// they drive still never does.
+//
+// The driver's half of the contract of `send_request` (action.hpp), as implemented here:
+//   * wait until `not_before` (steady clock), then send exactly that method and URL;
+//   * for `purpose::submit` send the submit body and `request_spec::submit_headers` again;
+//   * attach `credentials` (subscription key as header or query parameter, Authorization,
+//     any extra header) only when `same_origin` is true, and strip a `subscription-key`
+//     query parameter from a URL on another origin;
+//   * never follow redirects (a 3xx is fed to the machine like any other answer);
+//   * send every submit on a fresh connection, so that libcurl never silently resends it
+//     (it does so on a reused connection that died; for the GETs that is left as it is);
+//   * feed status, headers in arrival order (of the final response block) and at most
+//     `options::max_body_bytes + 1` body bytes, so the machine sees an oversized body
+//     without the driver holding more than that; a CURLcode becomes a `transport_error`;
+//   * pass the steady `now` and the wall clock (for HTTP-date Retry-After) with every input.
+#ifndef AZMAPS_LRO_ADAPTERS_CURL_COMMON_HPP
+#define AZMAPS_LRO_ADAPTERS_CURL_COMMON_HPP
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../action.hpp"
+#include "../detail/url.hpp"
+#include "../observation.hpp"
+#include "../operation.hpp"
+#include "../response.hpp"
+
+namespace azmaps::lro::curl {
+
+/// Secrets, sent only with requests whose `same_origin` is true.
+struct credentials {
+    /// Azure Maps subscription key; empty: none.
+    std::string subscription_key;
+    /// Send the key as the `subscription-key` query parameter instead of a header.
+    bool key_in_query = false;
+    /// Value of an `Authorization` header (e.g. "Bearer eyJ0..."); empty: none.
+    std::string authorization;
+    /// More "Name: value" lines for the submit origin only (e.g. `x-ms-client-id`).
+    std::vector<std::string> headers;
+};
+
+/// What the submit sends, and what every request sends.
+struct request_spec {
+    /// The submit body, sent again with every resubmit.
+    std::string body;
+    /// "Name: value" lines sent with the submit and every resubmit (e.g. Content-Type). When
+    /// the body is not empty and none names Content-Type, `application/json` is sent.
+    std::vector<std::string> submit_headers;
+    /// "Name: value" lines sent with every request, on every origin: never put secrets here.
+    std::vector<std::string> headers;
+};
+
+/// libcurl settings common to both drivers.
+struct transfer_config {
+    std::chrono::milliseconds connect_timeout{10000};
+    /// Whole-request timeout (CURLOPT_TIMEOUT_MS); 0: none. Expiry is a transport error
+    /// (`timed_out`), which the machine retries or fails per its rules.
+    std::chrono::milliseconds request_timeout{60000};
+    std::string user_agent = "azmaps-lro/0.1 (libcurl)";
+    /// CA bundle file (CURLOPT_CAINFO); empty: libcurl's default. TLS is always verified.
+    std::string ca_file;
+    /// CURLOPT_VERBOSE, to stderr.
+    bool verbose = false;
+};
+
+/// A progress report (both drivers). Views point into the machine or the driver and are
+/// valid only during the callback.
+struct event {
+    enum class kind : std::uint8_t {
+        waiting,          ///< easy driver: asleep until `request.not_before`; `wait` left
+        sending,          ///< `request` is being sent now
+        answered,         ///< `request` got HTTP `status`; `obs` is after the machine's step
+        transport_failed, ///< `request` got no response: `error` / `curl_code`
+    };
+    kind what = kind::sending;
+    send_request request;
+    int status = 0;
+    lro::transport_error error = lro::transport_error::other;
+    CURLcode curl_code = CURLE_OK;
+    std::chrono::milliseconds wait{0};
+    observation obs;
+};
+
+/// How a driven operation ended.
+struct outcome {
+    /// `succeeded`, `failed` or `canceled`; when `interrupted`, the request that was pending
+    /// (the machine is still live: `save()` it to resume later); `refused` only if the machine
+    /// refused an input (a driver bug, never expected). Views point into the machine: valid
+    /// until its next input.
+    lro::action action = refused{errc::not_expected};
+    /// Stopped by the caller (stop flag, `interrupt_all`) before the end.
+    bool interrupted = false;
+    /// The body of the resource GET, when one succeeded (at most max_body_bytes + 1 bytes).
+    std::string resource_body;
+    /// HTTP requests attempted (transport failures included).
+    std::uint32_t requests = 0;
+
+    bool ok() const noexcept { return !interrupted && std::holds_alternative<succeeded>(action); }
+};
+
+namespace curl_detail {
+
+/// curl_global_init once per process (thread-safe through the static's initialisation).
+inline bool global_init() noexcept {
+    static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    return ok;
+}
+
+/// libcurl's verdict, as the machine's kind of transport error.
+inline lro::transport_error map_error(CURLcode rc) noexcept {
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return lro::transport_error::connect_failed;
+    case CURLE_OPERATION_TIMEDOUT:
+        return lro::transport_error::timed_out;
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return lro::transport_error::connection_reset;
+    default:
+        return lro::transport_error::other;
+    }
+}
+
+inline bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && lro::detail::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+inline std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.remove_suffix(1);
+    return s;
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved bytes.
+inline void append_encoded(std::string& out, std::string_view v) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (char c : v) {
+        const auto u = static_cast<unsigned char>(c);
+        if (lro::detail::is_alpha(c) || lro::detail::is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out.push_back(c);
+        } else {
+            out.push_back('%');
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 15]);
+        }
+    }
+}
+
+/// Removes every `name=...` (or bare `name`) parameter from the query of `url`.
+inline std::string strip_query_param(std::string_view url, std::string_view name) {
+    const std::size_t q = url.find('?');
+    if (q == std::string_view::npos) return std::string(url);
+    const std::size_t hash = url.find('#', q);
+    const std::string_view query = url.substr(q + 1, (hash == std::string_view::npos ? url.size() : hash) - q - 1);
+    std::string out(url.substr(0, q));
+    std::string kept;
+    std::size_t i = 0;
+    while (i <= query.size()) {
+        std::size_t amp = query.find('&', i);
+        if (amp == std::string_view::npos) amp = query.size();
+        const std::string_view pair = query.substr(i, amp - i);
+        const std::string_view key = pair.substr(0, pair.find('='));
+        if (!pair.empty() && key != name) {
+            if (!kept.empty()) kept.push_back('&');
+            kept.append(pair);
+        }
+        i = amp + 1;
+    }
+    if (!kept.empty()) {
+        out.push_back('?');
+        out += kept;
+    }
+    if (hash != std::string_view::npos) out.append(url.substr(hash));
+    return out;
+}
+
+/// The state of one HTTP exchange: what was sent and what came back.
+struct transfer {
+    // sent
+    std::string method;
+    std::string url;          ///< as sent (key query parameter included when same-origin)
+    std::string machine_url;  ///< as the machine asked (for events; never holds our key)
+    lro::purpose purpose = lro::purpose::status;
+    bool same_origin = true;
+    time_point not_before{};
+    std::chrono::milliseconds delay{0};
+    curl_slist* header_list = nullptr;
+    // received
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::size_t header_bytes = 0;
+    std::string body;
+    std::size_t body_cap = 0;       ///< max_body_bytes + 1
+    bool body_overflow = false;     ///< the body reached body_cap: the transfer was cut there
+    bool header_overflow = false;
+    const std::atomic<bool>* stop = nullptr;
+
+    static constexpr std::size_t max_header_bytes = 256 * 1024;
+
+    transfer() = default;
+    transfer(const transfer&) = delete;
+    transfer& operator=(const transfer&) = delete;
+    ~transfer() { curl_slist_free_all(header_list); }
+
+    /// The request as the machine described it, with views into this transfer.
+    send_request as_request() const noexcept {
+        send_request r;
+        r.method = method;
+        r.url = machine_url;
+        r.delay = delay;
+        r.not_before = not_before;
+        r.purpose = purpose;
+        r.same_origin = same_origin;
+        return r;
+    }
+
+    static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+        auto* t = static_cast<transfer*>(user);
+        const std::size_t len = size * n;
+        std::string_view line(data, len);
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+        if (starts_with_ci(line, "HTTP/")) { // a new response block (1xx, or a proxy's): start over
+            t->headers.clear();
+            t->header_bytes = 0;
+            return len;
+        }
+        if (line.empty()) return len;
+        t->header_bytes += line.size();
+        if (t->header_bytes > max_header_bytes) {
+            t->header_overflow = true;
+            return 0; // aborts the transfer: CURLE_WRITE_ERROR
+        }
+        if ((line.front() == ' ' || line.front() == '\t') && !t->headers.empty()) { // obs-fold
+            std::string& v = t->headers.back().second;
+            v.push_back(' ');
+            v.append(trim(line));
+            return len;
+        }
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) return len;
+        t->headers.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+        return len;
+    }
+
+    static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
+        auto* t = static_cast<transfer*>(user);
+        const std::size_t len = size * n;
+        const std::size_t room = t->body_cap - t->body.size();
+        if (len > room) {
+            t->body.append(data, room);
+            t->body_overflow = true;
+            return 0; // aborts the transfer: the machine will see max_body_bytes + 1 bytes
+        }
+        t->body.append(data, len);
+        return len;
+    }
+
+    static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+        auto* t = static_cast<transfer*>(user);
+        return t->stop != nullptr && t->stop->load(std::memory_order_relaxed) ? 1 : 0;
+    }
+
+    /// Copies the request, builds the headers and sets every option on `h` (reset first).
+    bool prepare(CURL* h, const send_request& r, const request_spec& spec, const credentials& creds,
+                 const transfer_config& cfg, std::size_t max_body_bytes) {
+        method.assign(r.method);
+        machine_url.assign(r.url);
+        purpose = r.purpose;
+        same_origin = r.same_origin;
+        not_before = r.not_before;
+        delay = r.delay;
+        headers.clear();
+        header_bytes = 0;
+        body.clear();
+        body_overflow = header_overflow = false;
+        body_cap = max_body_bytes + 1;
+        curl_slist_free_all(header_list);
+        header_list = nullptr;
+
+        if (same_origin) {
+            url = machine_url;
+            if (creds.key_in_query && !creds.subscription_key.empty() &&
+                !lro::detail::has_query_param(url, "subscription-key")) {
+                std::string enc;
+                append_encoded(enc, creds.subscription_key);
+                lro::detail::append_query_param(url, "subscription-key", enc);
+            }
+        } else {
+            url = strip_query_param(machine_url, "subscription-key");
+        }
+
+        bool ok = true;
+        auto add = [&](const std::string& line) {
+            curl_slist* next = curl_slist_append(header_list, line.c_str());
+            if (next == nullptr) ok = false; else header_list = next;
+        };
+        const bool is_submit = purpose == lro::purpose::submit;
+        const bool send_body = is_submit && method != "GET" && method != "HEAD";
+        bool has_type = false;
+        for (const std::string& line : spec.headers) add(line);
+        if (is_submit)
+            for (const std::string& line : spec.submit_headers) {
+                add(line);
+                if (starts_with_ci(line, "content-type:")) has_type = true;
+            }
+        if (send_body && !has_type) add(spec.body.empty() ? "Content-Type:" : "Content-Type: application/json");
+        if (send_body) add("Expect:"); // no 100-continue round trip
+        if (same_origin) {
+            if (!creds.subscription_key.empty() && !creds.key_in_query) add("subscription-key: " + creds.subscription_key);
+            if (!creds.authorization.empty()) add("Authorization: " + creds.authorization);
+            for (const std::string& line : creds.headers) add(line);
+        }
+        if (!ok) return false;
+
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &transfer::on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &transfer::on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg.connect_timeout.count()));
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.request_timeout.count()));
+        if (!cfg.user_agent.empty()) curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
+        if (!cfg.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, cfg.ca_file.c_str());
+        if (cfg.verbose) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+        // libcurl silently resends a request whose reused connection died before any answer.
+        // Harmless for the GETs; for a submit the machine must decide (it may not resend after
+        // an ambiguous failure), so a submit always goes on a fresh connection.
+        if (is_submit) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        if (stop != nullptr) {
+            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &transfer::on_progress);
+            curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
+        }
+        if (method == "GET") {
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        } else if (method == "HEAD") {
+            curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        } else {
+            const std::string& b = send_body ? spec.body : empty_body();
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(b.size()));
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, b.data());
+            if (method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+        }
+        return true;
+    }
+
+    static const std::string& empty_body() {
+        static const std::string empty;
+        return empty;
+    }
+
+    /// True when `rc` still means "a response to feed": complete, or cut at the body cap.
+    bool has_response(CURLcode rc) const noexcept {
+        return rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && body_overflow);
+    }
+
+    /// Feeds the outcome of the exchange to the machine.
+    template <class Op>
+    lro::action feed(Op& op, CURL* h, CURLcode rc, int& status_out) {
+        const time_point now = clock::now();
+        if (!has_response(rc)) {
+            status_out = 0;
+            return op.on_transport_error(map_error(rc), now);
+        }
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        status_out = static_cast<int>(code);
+        std::vector<lro::header> views;
+        views.reserve(headers.size());
+        for (const auto& kv : headers) views.push_back(lro::header{kv.first, kv.second});
+        return op.on_response(lro::response_view{status_out, views, body}, now, std::chrono::system_clock::now());
+    }
+};
+
+} // namespace curl_detail
+} // namespace azmaps::lro::curl
+
+#endif

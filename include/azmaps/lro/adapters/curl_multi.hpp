@@ -1,0 +1,362 @@
+// azmaps-lro adapters: many operations on one thread, on libcurl's multi interface.
+//
+//   #include <azmaps/lro/adapters/curl_multi.hpp>      // link CURL::libcurl
+//   namespace lro = azmaps::lro;
+//   lro::curl::multi_config cfg;  cfg.max_connections = 64;
+//   lro::curl::multi_driver drv(cfg);
+//   for (auto& url : urls)
+//       drv.add(*lro::operation::start("POST", url, shared_opts), spec, creds,
+//               [](std::uint64_t id, lro::operation& op, lro::curl::outcome& out) { ... });
+//   drv.run();                       // returns when every operation has ended
+//
+// Each operation is its own machine. Requests wait in a min-heap keyed on `not_before`;
+// the loop starts every due request while fewer than `max_connections` transfers are in
+// flight, then sleeps in `curl_multi_poll` until I/O or the next due time (no busy wait).
+// Every added operation gets exactly one completion call: its terminal outcome, or
+// `interrupted` when the driver was stopped or destroyed first. One thread only: the driver
+// is not thread-safe (use the stop flag to end `run` from another thread or a signal).
+#ifndef AZMAPS_LRO_ADAPTERS_CURL_MULTI_HPP
+#define AZMAPS_LRO_ADAPTERS_CURL_MULTI_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "curl_common.hpp"
+
+namespace azmaps::lro::curl {
+
+/// Settings of the multi driver.
+struct multi_config : transfer_config {
+    /// Most transfers (and so connections) at once; further due requests wait their turn.
+    std::size_t max_connections = 64;
+    /// Optional progress: `sending`, `answered`, `transport_failed` per request, with the
+    /// operation's id.
+    std::function<void(std::uint64_t id, const event&)> on_event;
+};
+
+template <class Policy>
+class basic_multi_driver {
+public:
+    using operation_type = basic_operation<Policy>;
+    /// Called once per operation, from `run`/`step`/`cancel`/`interrupt_all`. The machine is
+    /// destroyed after the call returns (move it out to keep it, e.g. to `save()`).
+    using completion = std::function<void(std::uint64_t id, operation_type& op, outcome& result)>;
+
+    using config = multi_config;
+
+    basic_multi_driver() : basic_multi_driver(config{}) {}
+    explicit basic_multi_driver(config cfg) : cfg_(std::move(cfg)) {
+        if (cfg_.max_connections == 0) cfg_.max_connections = 1;
+        curl_detail::global_init();
+        multi_ = curl_multi_init();
+        if (multi_ != nullptr) {
+            const long cap = static_cast<long>(std::min<std::size_t>(cfg_.max_connections, 1u << 20));
+            curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, cap);
+            curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, cap);
+        }
+    }
+    basic_multi_driver(const basic_multi_driver&) = delete;
+    basic_multi_driver& operator=(const basic_multi_driver&) = delete;
+
+    /// Operations still live complete as `interrupted`.
+    ~basic_multi_driver() {
+        interrupt_all();
+        for (CURL* h : idle_handles_) curl_easy_cleanup(h);
+        if (multi_ != nullptr) curl_multi_cleanup(multi_);
+    }
+
+    /// False when libcurl could not be initialised (then `add` completes at once, interrupted).
+    bool valid() const noexcept { return multi_ != nullptr; }
+
+    /// Adds an operation (after `start` or `resume`; its pending request is sent when due).
+    /// Returns its id, passed to the completion. `spec` and `creds` may be shared by many.
+    std::uint64_t add(operation_type op, std::shared_ptr<const request_spec> spec,
+                      std::shared_ptr<const credentials> creds, completion done) {
+        const std::uint64_t id = ++last_id_;
+        auto j = std::make_unique<job>();
+        j->id = id;
+        j->op = std::move(op);
+        j->spec = spec ? std::move(spec) : std::make_shared<const request_spec>();
+        j->creds = creds ? std::move(creds) : std::make_shared<const credentials>();
+        j->done = std::move(done);
+        job* raw = j.get();
+        jobs_.emplace(id, std::move(j));
+        schedule(*raw);
+        return id;
+    }
+
+    std::uint64_t add(operation_type op, request_spec spec, credentials creds, completion done) {
+        return add(std::move(op), std::make_shared<const request_spec>(std::move(spec)),
+                   std::make_shared<const credentials>(std::move(creds)), std::move(done));
+    }
+
+    /// Ends one operation `canceled{client}` now (its transfer, if any, is abandoned) and calls
+    /// its completion. False if the id is unknown or already ended.
+    bool cancel(std::uint64_t id) {
+        auto it = jobs_.find(id);
+        if (it == jobs_.end() || it->second->finishing) return false;
+        job& j = *it->second;
+        abandon_transfer(j);
+        outcome out;
+        out.requests = j.requests;
+        out.action = j.op.cancel(clock::now());
+        finish(j, out);
+        return true;
+    }
+
+    /// Runs until every operation has ended, or `stop` is set (then the live ones complete
+    /// `interrupted`). Returns the number of completions made.
+    std::size_t run(const std::atomic<bool>* stop = nullptr) {
+        std::size_t n = 0;
+        while (!jobs_.empty()) {
+            if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+                n += interrupt_all();
+                break;
+            }
+            n += step(stop != nullptr ? std::chrono::milliseconds(100) : std::chrono::milliseconds(60000));
+        }
+        return n;
+    }
+
+    /// One round: start due requests, wait for I/O or the next due time (at most `max_wait`),
+    /// finish completed transfers. Returns the number of completions made.
+    std::size_t step(std::chrono::milliseconds max_wait) {
+        std::size_t completed = 0;
+        if (multi_ == nullptr) return interrupt_all();
+        completed += start_due();
+        int running = 0;
+        curl_multi_perform(multi_, &running);
+        completed += collect();
+        completed += start_due();
+        if (jobs_.empty()) return completed;
+        // Sleep until I/O, libcurl's own timers, or the next due request.
+        long wait_ms = static_cast<long>(max_wait.count());
+        if (!heap_.empty() && in_flight_ < cfg_.max_connections) {
+            const auto until = heap_.top().due - clock::now();
+            const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until).count();
+            wait_ms = std::max<long>(0, std::min<long>(wait_ms, static_cast<long>(ms)));
+        }
+        if (wait_ms > 0 || in_flight_ > 0) curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait_ms), nullptr);
+        curl_multi_perform(multi_, &running);
+        completed += collect();
+        return completed;
+    }
+
+    /// Completes every live operation `interrupted` (machines left live). Returns how many.
+    std::size_t interrupt_all() {
+        std::vector<job*> live;
+        live.reserve(jobs_.size());
+        for (auto& kv : jobs_)
+            if (!kv.second->finishing) live.push_back(kv.second.get());
+        std::sort(live.begin(), live.end(), [](const job* a, const job* b) { return a->id < b->id; });
+        for (job* j : live) {
+            abandon_transfer(*j);
+            outcome out;
+            out.requests = j->requests;
+            out.interrupted = true;
+            if (auto p = j->op.pending_request()) out.action = *p;
+            else if (auto end = j->op.outcome()) {
+                out.action = *end;
+                out.interrupted = false;
+            }
+            finish(*j, out);
+        }
+        return live.size();
+    }
+
+    std::size_t size() const noexcept { return jobs_.size(); }
+    std::size_t in_flight() const noexcept { return in_flight_; }
+    /// Most transfers that were ever in flight at once.
+    std::size_t peak_in_flight() const noexcept { return peak_in_flight_; }
+    const config& settings() const noexcept { return cfg_; }
+
+private:
+    struct job {
+        std::uint64_t id = 0;
+        operation_type op;
+        std::shared_ptr<const request_spec> spec;
+        std::shared_ptr<const credentials> creds;
+        completion done;
+        std::unique_ptr<curl_detail::transfer> xfer; // while in flight
+        CURL* easy = nullptr;                        // while in flight
+        std::uint64_t generation = 0;                // matches the live heap entry
+        std::uint32_t requests = 0;
+        std::string resource_body;
+        bool finishing = false;
+    };
+
+    struct due_entry {
+        time_point due;
+        std::uint64_t seq;
+        std::uint64_t id;
+        std::uint64_t generation;
+        bool operator>(const due_entry& o) const noexcept {
+            return due != o.due ? due > o.due : seq > o.seq;
+        }
+    };
+
+    void schedule(job& j) {
+        const std::optional<send_request> r = j.op.pending_request();
+        const time_point due = r ? r->not_before : clock::time_point::min();
+        heap_.push(due_entry{due, ++seq_, j.id, ++j.generation});
+    }
+
+    /// Starts due requests while there is room. Returns completions (ops with nothing to send).
+    std::size_t start_due() {
+        std::size_t completed = 0;
+        const time_point now = clock::now();
+        while (!heap_.empty() && in_flight_ < cfg_.max_connections && heap_.top().due <= now) {
+            const due_entry e = heap_.top();
+            heap_.pop();
+            auto it = jobs_.find(e.id);
+            if (it == jobs_.end() || it->second->generation != e.generation || it->second->finishing) continue;
+            job& j = *it->second;
+            const std::optional<send_request> r = j.op.pending_request();
+            if (!r) { // added already ended (or idle): report what it is
+                outcome out;
+                out.requests = j.requests;
+                if (auto end = j.op.outcome()) out.action = *end;
+                finish(j, out);
+                ++completed;
+                continue;
+            }
+            if (!begin_transfer(j, *r)) {
+                outcome out;
+                out.requests = j.requests;
+                out.action = *r;
+                out.interrupted = true;
+                finish(j, out);
+                ++completed;
+            }
+        }
+        return completed;
+    }
+
+    bool begin_transfer(job& j, const send_request& r) {
+        CURL* h = nullptr;
+        if (!idle_handles_.empty()) {
+            h = idle_handles_.back();
+            idle_handles_.pop_back();
+        } else {
+            h = curl_easy_init();
+        }
+        if (h == nullptr) return false;
+        if (!j.xfer) j.xfer = std::make_unique<curl_detail::transfer>();
+        if (!j.xfer->prepare(h, r, *j.spec, *j.creds, cfg_, j.op.config().max_body_bytes)) {
+            idle_handles_.push_back(h);
+            return false;
+        }
+        curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(&j));
+        if (curl_multi_add_handle(multi_, h) != CURLM_OK) {
+            idle_handles_.push_back(h);
+            return false;
+        }
+        j.easy = h;
+        ++in_flight_;
+        peak_in_flight_ = std::max(peak_in_flight_, in_flight_);
+        if (cfg_.on_event) {
+            event e;
+            e.what = event::kind::sending;
+            e.request = r;
+            e.obs = j.op.observe();
+            cfg_.on_event(j.id, e);
+        }
+        return true;
+    }
+
+    void release_handle(job& j) {
+        if (j.easy == nullptr) return;
+        curl_multi_remove_handle(multi_, j.easy);
+        // Keep up to max_connections handles for reuse (their settings are reset each time).
+        if (idle_handles_.size() < cfg_.max_connections) idle_handles_.push_back(j.easy);
+        else curl_easy_cleanup(j.easy);
+        j.easy = nullptr;
+        --in_flight_;
+    }
+
+    void abandon_transfer(job& j) {
+        release_handle(j);
+        j.xfer.reset();
+    }
+
+    /// Reads finished transfers and feeds them to their machines.
+    std::size_t collect() {
+        std::size_t completed = 0;
+        int left = 0;
+        while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+            if (m->msg != CURLMSG_DONE) continue;
+            CURL* h = m->easy_handle;
+            const CURLcode rc = m->data.result;
+            void* priv = nullptr;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
+            job* j = static_cast<job*>(priv);
+            if (j == nullptr || j->easy != h) continue;
+            ++j->requests;
+            int status = 0;
+            curl_detail::transfer& t = *j->xfer;
+            lro::action next = t.feed(j->op, h, rc, status);
+            release_handle(*j);
+            if (cfg_.on_event) {
+                event e;
+                e.request = t.as_request();
+                if (t.has_response(rc)) {
+                    e.what = event::kind::answered;
+                    e.status = status;
+                } else {
+                    e.what = event::kind::transport_failed;
+                    e.error = curl_detail::map_error(rc);
+                    e.curl_code = rc;
+                }
+                e.obs = j->op.observe();
+                cfg_.on_event(j->id, e);
+            }
+            if (t.purpose == lro::purpose::resource && status >= 200 && status <= 299 && is_terminal(next))
+                j->resource_body = std::move(t.body);
+            j->xfer.reset(); // frees the buffers: an idle operation holds only its machine
+            if (std::holds_alternative<send_request>(next)) {
+                schedule(*j);
+                continue;
+            }
+            outcome out;
+            out.action = next;
+            out.requests = j->requests;
+            out.resource_body = std::move(j->resource_body);
+            finish(*j, out);
+            ++completed;
+        }
+        return completed;
+    }
+
+    /// Calls the completion once, then forgets the job.
+    void finish(job& j, outcome& out) {
+        j.finishing = true;
+        const std::uint64_t id = j.id;
+        if (j.done) j.done(id, j.op, out);
+        jobs_.erase(id);
+    }
+
+    config cfg_;
+    CURLM* multi_ = nullptr;
+    std::unordered_map<std::uint64_t, std::unique_ptr<job>> jobs_;
+    std::priority_queue<due_entry, std::vector<due_entry>, std::greater<due_entry>> heap_;
+    std::vector<CURL*> idle_handles_;
+    std::size_t in_flight_ = 0;
+    std::size_t peak_in_flight_ = 0;
+    std::uint64_t last_id_ = 0;
+    std::uint64_t seq_ = 0;
+};
+
+/// The driver for Azure Maps Creator operations.
+using multi_driver = basic_multi_driver<creator_policy>;
+
+} // namespace azmaps::lro::curl
+
+#endif

@@ -1,0 +1,200 @@
+// End-to-end tests: shared expectations. Each scenario of the emulator has a known outcome and
+// known request counts; the tests assert those against the client's outcome and the
+// emulator's records (never by sleeping and hoping).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <azmaps/lro.hpp>
+#include <azmaps/lro/adapters/curl_common.hpp>
+
+#include "emulator.hpp"
+
+namespace e2e {
+
+namespace lro = azmaps::lro;
+namespace emu = azmaps::lro::emulator;
+using emu::scenario;
+
+/// Per-operation emulator parameters used by the fast tests.
+struct timing {
+    int retry_after_ms = 50;
+    int running_polls = 2;
+    int slow_ms = 200;
+    int fault_at = 2;
+};
+
+inline bool is_one_shot_poll_fault(scenario s) {
+    switch (s) {
+    case scenario::throttle_429:
+    case scenario::throttle_429_no_retry_after:
+    case scenario::unavailable_503:
+    case scenario::unavailable_503_no_retry_after:
+    case scenario::error_500:
+    case scenario::truncated_body:
+    case scenario::drop_connection:
+        return true;
+    default:
+        return false;
+    }
+}
+
+inline bool has_resource(scenario s) {
+    return s != scenario::succeed_no_resource && s != scenario::fail && s != scenario::cancel &&
+           s != scenario::fail_submit_400;
+}
+
+/// The submit path (with query) of one operation.
+inline std::string submit_path(scenario s, int version, const timing& t, const std::string& tag = {}) {
+    std::string p = version == 1 ? "/mapData/upload?api-version=1.0&dataFormat=zip" : "/mapData?api-version=2.0";
+    p += "&scenario=" + std::string(emu::scenario_name(s));
+    p += "&retry_after_ms=" + std::to_string(t.retry_after_ms);
+    p += "&running_polls=" + std::to_string(s == scenario::http_date ? 0 : t.running_polls);
+    p += "&slow_ms=" + std::to_string(t.slow_ms);
+    p += "&fault_at=" + std::to_string(t.fault_at);
+    if (s == scenario::http_date) p += "&http_date_s=1";
+    if (!tag.empty()) p += "&tag=" + tag;
+    return p;
+}
+
+/// Options for the fast tests: short fallbacks, the emulator's foreign origin allowed,
+/// `api-version` restored on monitor URLs that lost it.
+inline lro::options fast_options(const emu::server& srv, int version) {
+    lro::options o;
+    o.default_poll_interval = std::chrono::milliseconds(50);
+    o.backoff_base = std::chrono::milliseconds(50);
+    o.allowed_origins.push_back(srv.foreign_base_url());
+    o.add_query.emplace_back("api-version", version == 1 ? "1.0" : "2.0");
+    o.timeout = std::chrono::seconds(60);
+    return o;
+}
+
+/// What the client saw, copied out of the machine.
+struct seen {
+    std::string kind; // succeeded / failed / canceled / interrupted / refused
+    std::string resource;
+    std::string resource_body;
+    lro::failure_reason reason = lro::failure_reason::protocol_error;
+    std::optional<int> http_status;
+    std::optional<lro::odata_error> error;
+    lro::cancel_source by = lro::cancel_source::client;
+    std::uint32_t requests = 0;
+    lro::protocol_version version = lro::protocol_version::unknown;
+};
+
+inline seen capture(const lro::operation& op, const lro::curl::outcome& out) {
+    seen s;
+    s.requests = out.requests;
+    s.resource_body = out.resource_body;
+    s.version = op.observe().version;
+    if (out.interrupted) {
+        s.kind = "interrupted";
+    } else if (auto* ok = std::get_if<lro::succeeded>(&out.action)) {
+        s.kind = "succeeded";
+        s.resource = std::string(ok->resource_location);
+    } else if (auto* f = std::get_if<lro::failed>(&out.action)) {
+        s.kind = "failed";
+        s.reason = f->reason;
+        s.http_status = f->http_status;
+        if (f->error) s.error = *f->error;
+    } else if (auto* c = std::get_if<lro::canceled>(&out.action)) {
+        s.kind = "canceled";
+        s.by = c->by;
+    } else {
+        s.kind = "refused";
+    }
+    return s;
+}
+
+/// Asserts the client's outcome for scenario `s`.
+inline void expect_outcome(scenario s, int version, const seen& got, const std::string& where) {
+    SCOPED_TRACE(where);
+    switch (s) {
+    case scenario::fail:
+        ASSERT_EQ(got.kind, "failed");
+        EXPECT_EQ(got.reason, lro::failure_reason::operation_failed);
+        EXPECT_EQ(got.http_status, 200);
+        ASSERT_TRUE(got.error.has_value());
+        EXPECT_EQ(got.error->code, "InvalidFeature");
+        EXPECT_EQ(got.error->message, "The provided feature is invalid.");
+        ASSERT_EQ(got.error->details.size(), 1u);
+        EXPECT_EQ(got.error->details[0].code, "NoGeometry");
+        break;
+    case scenario::cancel:
+        ASSERT_EQ(got.kind, "canceled");
+        EXPECT_EQ(got.by, lro::cancel_source::server);
+        break;
+    case scenario::fail_submit_400:
+        ASSERT_EQ(got.kind, "failed");
+        EXPECT_EQ(got.reason, lro::failure_reason::request_rejected);
+        EXPECT_EQ(got.http_status, 400);
+        ASSERT_TRUE(got.error.has_value());
+        EXPECT_EQ(got.error->code, "InvalidRequest");
+        break;
+    default:
+        ASSERT_EQ(got.kind, "succeeded");
+        if (has_resource(s)) {
+            EXPECT_NE(got.resource.find("/mapData/metadata/"), std::string::npos) << got.resource;
+            EXPECT_NE(got.resource_body.find("\"udid\""), std::string::npos) << got.resource_body;
+        } else {
+            EXPECT_TRUE(got.resource.empty()) << got.resource;
+        }
+        break;
+    }
+    if (s != scenario::fail_submit_400) {
+        EXPECT_EQ(got.version, version == 1 ? lro::protocol_version::v1 : lro::protocol_version::v2);
+    }
+}
+
+/// Asserts the emulator's record of one operation: counts, timing, credentials.
+inline void expect_record(scenario s, const emu::server::operation_record& rec, const seen& got, const timing& t,
+                          const std::string& where) {
+    SCOPED_TRACE(where + " op " + rec.id);
+    const int running = s == scenario::http_date ? 0 : t.running_polls;
+    const int base_polls = 1 + running + 1; // NotStarted, Running..., the end
+    EXPECT_EQ(rec.submits, s == scenario::submit_503 ? 2 : 1);
+    EXPECT_EQ(rec.status_polls, base_polls + (is_one_shot_poll_fault(s) ? 1 : 0));
+    EXPECT_EQ(rec.resource_fetches, has_resource(s) ? 1 : 0);
+    // Every request the client made is on the record, and vice versa. Except: when the dropped
+    // connection was a reused one, libcurl itself resends the GET on a new connection, so the
+    // client counts one request where the emulator saw two.
+    if (s == scenario::drop_connection) {
+        EXPECT_GE(static_cast<std::uint32_t>(rec.requests.size()), got.requests);
+        EXPECT_LE(static_cast<std::uint32_t>(rec.requests.size()), got.requests + 1);
+    } else {
+        EXPECT_EQ(static_cast<std::uint32_t>(rec.requests.size()), got.requests);
+    }
+    // Timing: no poll (or resubmit) before the Retry-After the emulator sent had expired.
+    EXPECT_EQ(rec.early_polls, 0);
+    EXPECT_EQ(rec.early_submits, 0);
+    // Credentials: on the home origin every request carried the key; on the foreign one none.
+    for (const auto& r : rec.requests) {
+        if (r.foreign) {
+            EXPECT_FALSE(r.had_key) << r.method << " " << r.path;
+        } else {
+            EXPECT_TRUE(r.had_key) << r.method << " " << r.path;
+        }
+    }
+    if (s == scenario::cross_origin) {
+        int foreign = 0;
+        for (const auto& r : rec.requests) foreign += r.foreign ? 1 : 0;
+        EXPECT_EQ(foreign, rec.status_polls);
+    }
+    // Not late either (a loose bound: catches a driver that oversleeps, not scheduling noise).
+    std::int64_t prev = -1;
+    for (const auto& r : rec.requests) {
+        if (r.kind == "status" && prev >= 0) {
+            const std::int64_t gap = r.at_ms - prev;
+            const std::int64_t allowed = (s == scenario::http_date ? 2000 : t.retry_after_ms * 4 + 400) +
+                                         (s == scenario::slow ? t.slow_ms : 0) + 3000;
+            EXPECT_LE(gap, allowed) << "poll at " << r.at_ms;
+        }
+        prev = r.at_ms;
+    }
+}
+
+} // namespace e2e
