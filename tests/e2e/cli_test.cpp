@@ -179,6 +179,8 @@ TEST_F(CliE2E, TimeoutPrintsATokenThatResumeFinishes) {
     EXPECT_EQ(resumed.code, 0) << resumed.out << resumed.err;
     EXPECT_NE(resumed.out.find("succeeded: "), std::string::npos) << resumed.out;
     EXPECT_EQ(srv->requests_without_key(), 0);
+    // The token keeps the wait the machine was about to ask for: no poll before Retry-After.
+    for (const auto& op : srv->operations()) EXPECT_EQ(op.early_polls, 0) << op.id;
 }
 
 TEST_F(CliE2E, PollFollowsAMonitorStartedElsewhere) {

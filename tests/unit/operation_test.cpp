@@ -813,7 +813,7 @@ TEST(Resume, TimedOutTokenStartsAFreshBudget) {
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->observe().polls, 0u);
     EXPECT_EQ(r->pending_request()->url, monitor);
-    EXPECT_EQ(r->pending_request()->delay, lro::milliseconds(0));
+    EXPECT_EQ(r->pending_request()->delay, lro::milliseconds(2000)); // the wait it was about to ask for
 }
 
 TEST(Resume, CorruptTruncatedAndFutureTokensAreRefused) {

@@ -203,7 +203,8 @@ public:
         o.operation_id = strings_.get(slot_operation_id);
         o.status = strings_.get(slot_status);
         o.created = strings_.get(slot_created);
-        if (has_created_ms_) o.created_unix_ms = created_ms_;
+        // Derived on demand (not stored, not parsed on every poll): the text is what is kept.
+        if (std::int64_t ms = 0; detail::parse_created_time(strings_.get(slot_created), ms)) o.created_unix_ms = ms;
         o.polls = polls_;
         o.consecutive_errors = errors_;
         o.elapsed = milliseconds(elapsed_ms());
@@ -227,7 +228,8 @@ public:
     /// another process. It holds the submit URL's origin but never its path or query, and no
     /// header values. `nothing_to_save` before the submit was accepted and after the end,
     /// except after `timed_out` with a monitor: that token starts a fresh budget (polls and
-    /// elapsed time from zero) on the same monitor or resource.
+    /// elapsed time from zero) on the same monitor or resource, after the wait the machine was
+    /// about to ask for.
     result<std::string> save() const {
         const bool live = phase_ == phase::polling || phase_ == phase::fetching;
         // A status or resource request always has its URL, so only a submit-phase timeout is
@@ -242,7 +244,7 @@ public:
         detail::put_varint(payload, live ? polls_ : 0);
         detail::put_varint(payload, live ? errors_ : 0);
         detail::put_varint(payload, live ? static_cast<std::uint64_t>(elapsed_ms()) : 0);
-        detail::put_varint(payload, live ? static_cast<std::uint64_t>(pending_delay_ms_) : 0);
+        detail::put_varint(payload, static_cast<std::uint64_t>(pending_delay_ms_));
         detail::put_u64(payload, jitter_state_);
         detail::put_bytes(payload, strings_.get(slot_origin));
         detail::put_bytes(payload, strings_.get(slot_monitor));
@@ -335,7 +337,6 @@ public:
         op.strings_.set(slot_created, created);
         op.version_ = static_cast<protocol_version>(version);
         if (op.opts_->version != protocol_version::unknown) op.version_ = op.opts_->version;
-        op.has_created_ms_ = detail::parse_created_time(created, op.created_ms_);
         op.phase_ = static_cast<phase>(ph);
         op.pending_purpose_ = op.phase_ == phase::fetching ? purpose::resource : purpose::status;
         op.polls_ = static_cast<std::uint32_t>(polls);
@@ -345,7 +346,6 @@ public:
         op.start_ = detail::add_ms(now, static_cast<std::int64_t>(elapsed), /*subtract=*/true);
         op.last_now_ = now;
         op.pending_delay_ms_ = static_cast<std::int64_t>(delay < static_cast<std::uint64_t>(detail::max_delay_ms) ? delay : detail::max_delay_ms);
-        op.not_before_ = detail::add_ms(now, op.pending_delay_ms_);
         return op;
     }
 
@@ -399,6 +399,7 @@ private:
         while (i < token.size() && token[i] >= '0' && token[i] <= '9' && i - digits_begin < 9)
             format = format * 10 + static_cast<std::uint64_t>(token[i++] - '0');
         if (i == digits_begin) return i == token.size() ? errc::token_truncated : errc::token_corrupt;
+        if (token[digits_begin] == '0') return errc::token_corrupt; // one spelling per format: no "azlro01."
         if (format > 1) return errc::token_unsupported;
         if (format != 1) return errc::token_corrupt;
         if (i == token.size()) return errc::token_truncated;
@@ -511,7 +512,7 @@ private:
         case status_kind::succeeded:
             return on_succeeded(r, &fields, strings_.get(slot_monitor), now);
         case status_kind::failed:
-            return fail(failure_reason::operation_failed, code, "the operation failed", &r);
+            return fail(failure_reason::operation_failed, code, "the operation failed", &r, &fields);
         case status_kind::canceled:
             enter(phase::canceled);
             canceled_by_ = cancel_source::server;
@@ -600,7 +601,9 @@ private:
 
     /// Every request goes through here: max_polls and the deadline (PROTOCOL.md 10.1, 10.2).
     action request(purpose p, std::int64_t delay_ms, time_point now) {
+        // Recorded before the limits: a token saved after timed_out keeps the server's wait.
         pending_purpose_ = p;
+        pending_delay_ms_ = delay_ms;
         if (p == purpose::status && opts_->max_polls && polls_ >= *opts_->max_polls)
             return fail(failure_reason::timed_out, std::nullopt, "max_polls would be passed by the next status request", nullptr);
         if (opts_->timeout) {
@@ -610,8 +613,6 @@ private:
                 return fail(failure_reason::timed_out, std::nullopt, "the timeout would be passed by the next request", nullptr);
         }
         if (p == purpose::status && polls_ < UINT32_MAX) ++polls_;
-        pending_delay_ms_ = delay_ms;
-        not_before_ = detail::add_ms(now, delay_ms);
         return make_request();
     }
 
@@ -619,7 +620,7 @@ private:
         send_request s;
         s.purpose = pending_purpose_;
         s.delay = milliseconds(pending_delay_ms_);
-        s.not_before = not_before_;
+        s.not_before = detail::add_ms(last_now_, pending_delay_ms_); // derived: last_now_ is the asking input's now
         s.same_origin = pending_same_origin();
         switch (pending_purpose_) {
         case purpose::submit:
@@ -662,7 +663,7 @@ private:
             return fail(failure_reason::protocol_error, code, d, r);
         }
         bool same = false;
-        if (!url_allowed(resolved, same)) {
+        if (!url_allowed(resolved, same, /*checked=*/true)) { // resolve_url ran check_absolute_url
             std::string d = "refused ";
             d += name;
             d += " URL on another origin: ";
@@ -684,8 +685,9 @@ private:
 
     /// The origin rule (PROTOCOL.md 8, 10.10): same origin, or allowed; never https -> http
     /// unless allow_insecure. Sets `same` to whether the origin equals the submit origin.
-    bool url_allowed(std::string_view url, bool& same) const noexcept {
-        if (detail::check_absolute_url(url, max_url_length()) != detail::url_error::none) return false;
+    /// `checked`: check_absolute_url(url, max_url_length()) already passed (resolve_url).
+    bool url_allowed(std::string_view url, bool& same, bool checked = false) const noexcept {
+        if (!checked && detail::check_absolute_url(url, max_url_length()) != detail::url_error::none) return false;
         detail::origin target, home;
         if (!detail::parse_origin(url, target) || !detail::parse_origin(strings_.get(slot_origin), home)) return false;
         same = detail::same_origin(target, home);
@@ -711,8 +713,7 @@ private:
         if (f.operation_id.kind == detail::json_kind::string) keep_string(f.operation_id, slot_operation_id);
         note_version(Policy::version_evidence(f));
         if (const detail::json_field* c = Policy::created_field(f, version_)) {
-            if (keep_string(*c, slot_created))
-                has_created_ms_ = detail::parse_created_time(strings_.get(slot_created), created_ms_);
+            keep_string(*c, slot_created); // created_unix_ms is derived from the text in observe()
         }
         return true;
     }
@@ -753,14 +754,17 @@ private:
     /// Ends the operation. With a response, its body's OData error is parsed (PROTOCOL.md
     /// 10.18), `x-ms-error-code` supplies a missing code, and an unparsable non-empty body is
     /// quoted (at most 200 bytes) in the detail.
-    action fail(failure_reason reason, std::optional<int> code, std::string_view detail_text, const response_view* r) {
+    /// `scanned`: r's body as scan_status_body read it (without error), so it is not scanned again.
+    action fail(failure_reason reason, std::optional<int> code, std::string_view detail_text, const response_view* r,
+                const detail::status_fields* scanned = nullptr) {
         std::string d(detail_text);
         error_.reset();
         if (r != nullptr) {
             auto err = std::make_unique<odata_error>();
             bool has_error = false;
             detail::json_error je = detail::json_error::empty;
-            if (r->body.size() <= max_body_bytes()) je = detail::parse_error_body(r->body, *err, has_error);
+            if (scanned != nullptr) je = detail::parse_error_field(*scanned, *err, has_error);
+            else if (r->body.size() <= max_body_bytes()) je = detail::parse_error_body(r->body, *err, has_error);
             if (const std::string_view* header_code = find_header(r->headers, "x-ms-error-code")) {
                 if (!has_error) *err = odata_error{};
                 if (err->code.empty()) err->code.assign(detail::clean_header_url(*header_code));
@@ -786,7 +790,7 @@ private:
         reason_ = reason;
         has_http_status_ = code.has_value(); // any int the caller passed, kept whole
         http_status_ = code ? *code : 0;
-        strings_.set(slot_detail, sanitize(d));
+        strings_.set(slot_detail, sanitize(std::move(d)));
         return failed_action();
     }
 
@@ -821,9 +825,7 @@ private:
     std::int64_t wall_ms_ = 0; // the current input's wall clock, when has_wall_
     time_point start_{};
     time_point last_now_{};
-    time_point not_before_{};
     std::int64_t pending_delay_ms_ = 0;
-    std::int64_t created_ms_ = 0;
     std::uint64_t jitter_state_ = 0;
     std::uint32_t polls_ = 0;
     std::uint16_t errors_ = 0;
@@ -834,7 +836,6 @@ private:
     failure_reason reason_ = failure_reason::protocol_error;
     cancel_source canceled_by_ = cancel_source::client;
     bool started_ = false;
-    bool has_created_ms_ = false;
     bool monitor_same_origin_ = false;
     bool resource_same_origin_ = false;
     bool has_wall_ = false;

@@ -908,7 +908,7 @@ inline bool unescape_json_string(std::string_view raw, std::string& out) {
 
 /// True when f is a string whose decoded value equals ascii_literal, folding ASCII letters only.
 /// Escapes are decoded on the fly; an invalid string body never matches. Does not allocate.
-inline bool json_string_iequals(const json_field& f, std::string_view ascii_literal) noexcept {
+AZMAPS_LRO_JSON_INLINE bool json_string_iequals(const json_field& f, std::string_view ascii_literal) noexcept {
     if (f.kind != json_kind::string) return false;
     if (!f.escaped) {
         if (f.raw.size() != ascii_literal.size()) return false;
@@ -1021,6 +1021,8 @@ inline json_error parse_odata_error(std::string_view object_text, odata_error& o
     return json_error::none;
 }
 
+inline json_error parse_error_field(const status_fields& f, odata_error& out, bool& has_error, int max_depth = 64);
+
 /// For the body of an HTTP failure: validates it like scan_status_body and, when its top-level
 /// "error" member (last one wins) is an object, parses that into `out` and sets has_error.
 inline json_error parse_error_body(std::string_view body, odata_error& out, bool& has_error, int max_depth = 64) {
@@ -1033,6 +1035,14 @@ inline json_error parse_error_body(std::string_view body, odata_error& out, bool
     status_fields f;
     const json_error e = scan_status_body(body, f, max_depth);
     if (e != json_error::none) return e;
+    return parse_error_field(f, out, has_error, max_depth);
+}
+
+/// The second half of parse_error_body, for a body already scanned (without error) by
+/// scan_status_body with the same max_depth: parses its "error" member, if an object (`out`
+/// is left as it is when there is none: pass a reset one). Saves the second scan of the body.
+inline json_error parse_error_field(const status_fields& f, odata_error& out, bool& has_error, int max_depth) {
+    has_error = false;
     if (!json_impl::is_object_field(f.error)) return json_error::none;
     // Already validated as part of the body at depth 2; the object's own budget is one less.
     const int budget = max_depth > max_supported_depth ? max_supported_depth : max_depth;

@@ -31,7 +31,17 @@ public:
             if (!v.empty()) std::memcpy(&buf_[b], v.data(), v.size());
             return;
         }
-        buf_.replace(b, old_len, v.data(), v.size());
+        const std::size_t new_size = buf_.size() - old_len + v.size();
+        if (new_size > buf_.capacity()) {
+            // Grow to the exact size (std::string would double): at a million operations in
+            // flight the slack is most of the heap. Growth happens a few times per operation.
+            std::string grown;
+            grown.reserve(new_size);
+            grown.append(buf_, 0, b).append(v.data(), v.size()).append(buf_, b + old_len, std::string::npos);
+            buf_.swap(grown);
+        } else {
+            buf_.replace(b, old_len, v.data(), v.size());
+        }
         const auto delta = static_cast<std::int64_t>(v.size()) - static_cast<std::int64_t>(old_len);
         for (std::size_t k = i; k < N; ++k)
             ends_[k] = static_cast<std::uint32_t>(static_cast<std::int64_t>(ends_[k]) + delta);
@@ -42,7 +52,17 @@ public:
         if (get(i) != v) set(i, v);
     }
 
-    void clear(std::size_t i) { set(i, std::string_view()); }
+    /// Empties field i; gives the memory back when that leaves more than 64 bytes unused
+    /// (the submit URL, dropped once the submit is accepted).
+    void clear(std::size_t i) {
+        set(i, std::string_view());
+        if (buf_.capacity() - buf_.size() > 64) {
+            std::string exact;
+            exact.reserve(buf_.size());
+            exact.append(buf_);
+            buf_.swap(exact);
+        }
+    }
 
     /// Heap bytes owned (0 while the content fits the small-string buffer).
     std::size_t heap_bytes() const noexcept {
