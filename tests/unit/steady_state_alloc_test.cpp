@@ -10,6 +10,12 @@
 #include <string>
 #include <vector>
 
+// GCC inlines the replaced operator delete into callers and then sees free() on memory that
+// came from `new`; here both sides are ours and agree (malloc/free), so silence that warning.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace {
 std::atomic<long> g_allocations{0};
 std::atomic<bool> g_counting{false};
