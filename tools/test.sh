@@ -29,9 +29,10 @@ for s in $stages; do
          -DAZMAPS_LRO_NO_EXCEPTIONS=ON -DAZMAPS_LRO_BUILD_TOOLS=OFF ;;
     3) run_stage gcc-cxx20-noexcept -DCMAKE_CXX_COMPILER=g++ -DCMAKE_CXX_STANDARD=20 \
          -DAZMAPS_LRO_NO_EXCEPTIONS=ON -DAZMAPS_LRO_BUILD_TOOLS=OFF ;;
-    4) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    4) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
          run_stage clang-asan-ubsan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=17 \
-         -DCMAKE_BUILD_TYPE=Debug -DAZMAPS_LRO_SANITIZE=ON ;;
+         -DAZMAPS_LRO_SANITIZE=ON -DAZMAPS_LRO_RC_PARAMS=max_success=100 ;;
     5) if [ -x fuzz/run.sh ]; then echo "=== stage: fuzz ${fuzz_seconds}s each"; bash fuzz/run.sh "$fuzz_seconds"; fi ;;
     *) echo "unknown stage $s" >&2; exit 2 ;;
   esac

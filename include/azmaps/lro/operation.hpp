@@ -652,8 +652,10 @@ private:
     std::optional<action> follow(std::string_view raw, std::string_view base, slot dest, std::string_view name, int code,
                                  const response_view* r) {
         const std::string_view ref = detail::clean_header_url(raw);
-        std::string resolved;
-        const detail::url_error ue = detail::resolve_url(base, ref, max_url_length(), resolved);
+        std::string resolved; // written only when resolution changes the text
+        std::string_view url;  // the resolved URL: `ref` itself or `resolved`
+        detail::absolute_url_parts parts;
+        const detail::url_error ue = detail::resolve_url_view(base, ref, max_url_length(), resolved, url, parts);
         if (ue != detail::url_error::none) {
             std::string d = "unusable ";
             d += name;
@@ -663,22 +665,23 @@ private:
             return fail(failure_reason::protocol_error, code, d, r);
         }
         bool same = false;
-        if (!url_allowed(resolved, same, /*checked=*/true)) { // resolve_url ran check_absolute_url
+        const detail::origin target{parts.scheme, parts.host, parts.port}; // == parse_origin(url)
+        if (!origin_allowed(target, same)) {
             std::string d = "refused ";
             d += name;
             d += " URL on another origin: ";
-            detail::origin o;
-            if (detail::parse_origin(resolved, o)) {
-                std::string text;
-                detail::origin_text(o, text);
-                d += text;
-            }
+            std::string text;
+            detail::origin_text(target, text);
+            d += text;
             return fail(failure_reason::cross_origin, code, d, r);
         }
-        if (same)
+        if (same && !opts_->add_query.empty()) {
+            if (url.data() != resolved.data()) resolved.assign(url.data(), url.size());
             for (const auto& q : opts_->add_query)
                 if (!detail::has_query_param(resolved, q.first)) detail::append_query_param(resolved, q.first, q.second);
-        strings_.set(dest, resolved);
+            url = resolved;
+        }
+        strings_.set(dest, url);
         (dest == slot_monitor ? monitor_same_origin_ : resource_same_origin_) = same;
         return std::nullopt;
     }
@@ -687,9 +690,29 @@ private:
     /// unless allow_insecure. Sets `same` to whether the origin equals the submit origin.
     /// `checked`: check_absolute_url(url, max_url_length()) already passed (resolve_url).
     bool url_allowed(std::string_view url, bool& same, bool checked = false) const noexcept {
-        if (!checked && detail::check_absolute_url(url, max_url_length()) != detail::url_error::none) return false;
-        detail::origin target, home;
-        if (!detail::parse_origin(url, target) || !detail::parse_origin(strings_.get(slot_origin), home)) return false;
+        // One parse: within max_url_length() it is check_absolute_url, and its parts are parse_origin's.
+        // max_url_length applies to the resolved URL (10.11), before follow() adds query
+        // parameters: a URL from a token may be longer by those, or resume() would refuse
+        // save()'s own token.
+        std::size_t limit = max_url_length();
+        for (const auto& q : opts_->add_query) limit += q.first.size() + q.second.size() + 2;
+        detail::absolute_url_parts p;
+        if (detail::parse_absolute_url(url, checked ? static_cast<std::size_t>(-1) : limit, p) !=
+            detail::url_error::none)
+            return false;
+        return origin_allowed(detail::origin{p.scheme, p.host, p.port}, same);
+    }
+
+    /// url_allowed for the origin of a URL that passed check_absolute_url.
+    bool origin_allowed(const detail::origin& target, bool& same) const noexcept {
+        const std::string_view home_text = strings_.get(slot_origin);
+        // The stored origin is canonical text (origin_text): equal text is the same origin.
+        if (detail::is_origin_text_of(target, home_text)) {
+            same = true;
+            return true;
+        }
+        detail::origin home;
+        if (!detail::parse_origin(home_text, home)) return false;
         same = detail::same_origin(target, home);
         if (same) return true;
         const bool downgrade = detail::iequals(home.scheme, "https") && detail::iequals(target.scheme, "http");
@@ -757,47 +780,70 @@ private:
     /// `scanned`: r's body as scan_status_body read it (without error), so it is not scanned again.
     action fail(failure_reason reason, std::optional<int> code, std::string_view detail_text, const response_view* r,
                 const detail::status_fields* scanned = nullptr) {
-        std::string d(detail_text);
         error_.reset();
+        std::string_view err_code, err_message, excerpt_of; // the parts of the detail after detail_text
         if (r != nullptr) {
-            auto err = std::make_unique<odata_error>();
+            odata_error err; // parsed in place; moved to the heap only when there is one
             bool has_error = false;
             detail::json_error je = detail::json_error::empty;
-            if (scanned != nullptr) je = detail::parse_error_field(*scanned, *err, has_error);
-            else if (r->body.size() <= max_body_bytes()) je = detail::parse_error_body(r->body, *err, has_error);
+            if (scanned != nullptr) je = detail::parse_error_field(*scanned, err, has_error);
+            else if (r->body.size() <= max_body_bytes()) je = detail::parse_error_body(r->body, err, has_error);
             if (const std::string_view* header_code = find_header(r->headers, "x-ms-error-code")) {
-                if (!has_error) *err = odata_error{};
-                if (err->code.empty()) err->code.assign(detail::clean_header_url(*header_code));
-                has_error = has_error || !err->code.empty();
+                if (!has_error) err = odata_error{};
+                if (err.code.empty()) err.code.assign(detail::clean_header_url(*header_code));
+                has_error = has_error || !err.code.empty();
             }
             if (has_error) {
-                if (!err->code.empty() && reason != failure_reason::protocol_error) {
-                    d += ": ";
-                    d += err->code;
-                    if (!err->message.empty()) {
-                        d += ": ";
-                        d += err->message;
-                    }
+                error_ = std::make_unique<odata_error>(std::move(err));
+                if (!error_.get()->code.empty() && reason != failure_reason::protocol_error) {
+                    err_code = error_.get()->code;
+                    err_message = error_.get()->message;
                 }
-                error_ = std::move(err);
             }
-            if (je != detail::json_error::none && !r->body.empty() && reason != failure_reason::protocol_error) {
-                d += "; body: ";
-                detail::append_excerpt(d, r->body);
-            }
+            if (je != detail::json_error::none && !r->body.empty() && reason != failure_reason::protocol_error)
+                excerpt_of = r->body;
         }
         enter(phase::failed);
         reason_ = reason;
         has_http_status_ = code.has_value(); // any int the caller passed, kept whole
         http_status_ = code ? *code : 0;
-        strings_.set(slot_detail, sanitize(std::move(d)));
+        set_detail(detail_text, err_code, err_message, excerpt_of);
         return failed_action();
     }
 
-    static std::string sanitize(std::string d) {
-        for (char& c : d)
-            if (c < 0x20 || c >= 0x7F) c = '.';
-        return d;
+    /// Stores the failure detail `text[": " code[": " message]]["; body: " excerpt]` (the
+    /// excerpt: at most `excerpt_bytes` of `body`, then "..." when cut), with every byte outside
+    /// printable ASCII shown as '.'. Built in one buffer (on the stack when it fits).
+    void set_detail(std::string_view text, std::string_view code, std::string_view message, std::string_view body) {
+        const std::size_t excerpt_n = body.size() < detail::excerpt_bytes ? body.size() : detail::excerpt_bytes;
+        std::size_t total = text.size();
+        if (!code.empty()) total += 2 + code.size() + (message.empty() ? 0 : 2 + message.size());
+        if (!body.empty()) total += 8 + excerpt_n + (body.size() > excerpt_n ? 3 : 0);
+        char small[512];
+        std::string large;
+        char* const first = total <= sizeof small ? small : (large.resize(total), &large[0]);
+        char* o = first;
+        const auto put = [&o](std::string_view s) noexcept {
+            for (const char c : s) {
+                const auto u = static_cast<unsigned char>(c);
+                *o++ = u < 0x20 || u >= 0x7F ? '.' : c;
+            }
+        };
+        put(text);
+        if (!code.empty()) {
+            put(": ");
+            put(code);
+            if (!message.empty()) {
+                put(": ");
+                put(message);
+            }
+        }
+        if (!body.empty()) {
+            put("; body: ");
+            put(body.substr(0, excerpt_n));
+            if (body.size() > excerpt_n) put("...");
+        }
+        strings_.set(slot_detail, std::string_view(first, total));
     }
 
     failed failed_action() const noexcept {

@@ -703,6 +703,61 @@ inline std::string_view decoded_key(std::string_view raw, bool escaped, char (&b
     return std::string_view(buf, s.n);
 }
 
+/// Skips one value of a text already validated (p != end, at the value's first byte) without
+/// validating it again: containers by bracket counting (16 bytes at a time with SSE2),
+/// strings with scan_string. Sets `kind` as skip_value does. Never reads past `end`; false
+/// when the text turns out not to be valid after all (then p is unspecified, within bounds).
+inline bool skip_valid_value(const char*& p, const char* end, json_kind& kind) noexcept {
+    null_sink ns;
+    bool esc = false;
+    const char c = *p;
+    if (c == '"') {
+        kind = json_kind::string;
+        ++p;
+        return scan_string<true>(p, end, esc, ns) == json_error::none;
+    }
+    if (c != '{' && c != '[') { // a literal or a number: up to the next delimiter
+        kind = c == 'n' ? json_kind::null : json_kind::other;
+        while (p != end && *p != ',' && *p != '}' && *p != ']' && !is_ws(static_cast<unsigned char>(*p))) ++p;
+        return true;
+    }
+    kind = json_kind::other;
+    std::size_t depth = 0;
+    while (p != end) {
+#if AZMAPS_LRO_JSON_SSE2
+        // to the next '"', '[', ']', '{' or '}' ('[' | 0x20 == '{', ']' | 0x20 == '}')
+        const __m128i quote = _mm_set1_epi8('"'), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}'),
+                      fold = _mm_set1_epi8(0x20);
+        while (end - p >= 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const __m128i xf = _mm_or_si128(x, fold);
+            const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_or_si128(_mm_cmpeq_epi8(xf, open), _mm_cmpeq_epi8(xf, close)))));
+            if (m != 0) {
+                p += lowest_bit(m);
+                break;
+            }
+            p += 16;
+        }
+        if (p == end) return false;
+#endif
+        const char b = *p;
+        if (b == '"') {
+            ++p;
+            if (scan_string<true>(p, end, esc, ns) != json_error::none) return false;
+            continue;
+        }
+        ++p;
+        if (b == '{' || b == '[') {
+            ++depth;
+        } else if (b == '}' || b == ']') {
+            if (depth == 0) return false;
+            if (--depth == 0) return true;
+        }
+    }
+    return false;
+}
+
 /// Iterates the members of a validated object text (may have surrounding whitespace).
 /// f(std::string_view key_raw, bool key_escaped, const json_field& value).
 template <class F>
@@ -738,7 +793,7 @@ inline void for_each_member(std::string_view obj, F&& f) noexcept(noexcept(f(std
             v.escaped = vesc;
         } else {
             json_kind k;
-            if (skip_value(p, end, 1, max_supported_depth, k) != json_error::none) return;
+            if (!skip_valid_value(p, end, k)) return;
             v.kind = k;
             v.raw = std::string_view(vb, static_cast<std::size_t>(p - vb));
         }
@@ -765,7 +820,7 @@ inline void for_each_element(std::string_view arr, F&& f) {
         json_field v;
         const char* vb = p;
         json_kind k;
-        if (skip_value(p, end, 1, max_supported_depth, k) != json_error::none) return;
+        if (!skip_valid_value(p, end, k)) return;
         v.kind = k;
         if (k == json_kind::string) {
             v.raw = std::string_view(vb + 1, static_cast<std::size_t>(p - 2 - vb));
@@ -977,6 +1032,10 @@ inline constexpr int max_innererror_links = 64;
 
 /// Parses an OData error object's text into `out` (reset first). The text is validated like a
 /// body (max_depth budgets the error object itself, the object being 1) and must be an object.
+namespace json_impl {
+inline void read_odata_error(std::string_view object_text, odata_error& out);
+} // namespace json_impl
+
 inline json_error parse_odata_error(std::string_view object_text, odata_error& out, int max_depth = 64) {
     using namespace json_impl;
     out.code.clear();
@@ -986,7 +1045,13 @@ inline json_error parse_odata_error(std::string_view object_text, odata_error& o
     out.innererror.clear();
     const json_error e = validate_object_text(object_text, max_depth);
     if (e != json_error::none) return e;
+    read_odata_error(object_text, out);
+    return json_error::none;
+}
 
+/// The reading half of parse_odata_error: `object_text` is a valid JSON object (validated
+/// within the caller's depth budget) and `out` is reset.
+inline void json_impl::read_odata_error(std::string_view object_text, odata_error& out) {
     odata_strings s;
     json_field details, inner;
     for_each_member(object_text, [&](std::string_view k, bool kesc, const json_field& v) noexcept {
@@ -1018,7 +1083,6 @@ inline json_error parse_odata_error(std::string_view object_text, odata_error& o
         }
         inner = next;
     }
-    return json_error::none;
 }
 
 inline json_error parse_error_field(const status_fields& f, odata_error& out, bool& has_error, int max_depth = 64);
@@ -1044,10 +1108,16 @@ inline json_error parse_error_body(std::string_view body, odata_error& out, bool
 inline json_error parse_error_field(const status_fields& f, odata_error& out, bool& has_error, int max_depth) {
     has_error = false;
     if (!json_impl::is_object_field(f.error)) return json_error::none;
-    // Already validated as part of the body at depth 2; the object's own budget is one less.
-    const int budget = max_depth > max_supported_depth ? max_supported_depth : max_depth;
-    const json_error pe = parse_odata_error(f.error.raw, out, budget - 1);
-    if (pe != json_error::none) return pe;
+    // Already validated as part of the body (at depth 2, with the same max_depth, so within
+    // the object's own budget of one less): parse_odata_error would validate it again, and
+    // could not fail.
+    (void)max_depth;
+    out.code.clear();
+    out.message.clear();
+    out.target.clear();
+    out.details.clear();
+    out.innererror.clear();
+    json_impl::read_odata_error(f.error.raw, out);
     has_error = true;
     return json_error::none;
 }

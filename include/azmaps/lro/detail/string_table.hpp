@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,8 +24,13 @@ public:
         return std::string_view(buf_.data() + b, ends_[i] - b);
     }
 
-    /// Replaces field i. `v` must not view this table's own buffer.
+    /// Replaces field i. `v` may view this table's own buffer (it is copied first then).
     void set(std::size_t i, std::string_view v) {
+        if (!v.empty() && views_own_buffer(v)) {
+            const std::string copy(v);
+            set(i, copy);
+            return;
+        }
         const std::uint32_t b = begin_of(i);
         const std::uint32_t old_len = ends_[i] - b;
         if (old_len == v.size()) {
@@ -73,6 +79,13 @@ public:
 
 private:
     std::uint32_t begin_of(std::size_t i) const noexcept { return i == 0 ? 0u : ends_[i - 1]; }
+
+    bool views_own_buffer(std::string_view v) const noexcept {
+        const std::less<const char*> lt; // a total order, also for pointers into different objects
+        const char* const first = buf_.data();
+        const char* const last = first + buf_.capacity();
+        return lt(v.data(), last) && lt(first, v.data() + v.size());
+    }
 
     std::string buf_;
     std::array<std::uint32_t, N> ends_{};
