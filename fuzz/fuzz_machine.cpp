@@ -7,7 +7,7 @@
 // and 8), and the whole sequence is replayed on a fresh machine at the end (determinism).
 // A violation prints what broke and abort()s.
 #include "lro_invariants.hpp"
-#include "third_party/FuzzedDataProvider.h"
+#include <fuzzer/FuzzedDataProvider.h> // copied from clang's resource directory (CMakeLists.txt)
 
 #include <azmaps/lro/operation.hpp>
 

@@ -7,7 +7,7 @@
 //    of the options (same_origin exactly when the origin is the token's), and its token
 //    round-trips: resume(save(m)) succeeds and saves the same text;
 //  - a resumed machine takes a status answer (delay within bounds, absolute URL) and a cancel.
-#include "third_party/FuzzedDataProvider.h"
+#include <fuzzer/FuzzedDataProvider.h> // copied from clang's resource directory (CMakeLists.txt)
 
 #include <azmaps/lro/operation.hpp>
 
