@@ -8,6 +8,7 @@
 #ifndef AZMAPS_LRO_DETAIL_JSON_HPP
 #define AZMAPS_LRO_DETAIL_JSON_HPP
 
+#include <azmaps/lro/detail/bits.hpp>
 #include <azmaps/lro/odata_error.hpp>
 
 #include <cstddef>
@@ -91,20 +92,6 @@ inline constexpr json_error sink_stop = static_cast<json_error>(0xFF);
 
 inline constexpr bool is_ws(unsigned char c) noexcept {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-/// Index of the lowest set bit of a non-zero value.
-inline std::size_t lowest_bit(unsigned v) noexcept {
-#if defined(__GNUC__)
-    return static_cast<std::size_t>(__builtin_ctz(v));
-#else
-    std::size_t i = 0;
-    while ((v & 1U) == 0) {
-        v >>= 1;
-        ++i;
-    }
-    return i;
-#endif
 }
 
 /// Skips a run of whitespace that starts at a whitespace byte (indentation: 16 bytes at a time).
@@ -453,19 +440,6 @@ struct block_index {
 #endif
     }
 };
-
-inline std::size_t lowest_bit64(std::uint64_t v) noexcept {
-#if defined(__GNUC__)
-    return static_cast<std::size_t>(__builtin_ctzll(v));
-#else
-    std::size_t i = 0;
-    while ((v & 1U) == 0) {
-        v >>= 1;
-        ++i;
-    }
-    return i;
-#endif
-}
 
 /// The document string scanner of the hot path: like scan_string<true> with a null sink, using
 /// (and advancing) the shared block index. p is just after the opening quote.

@@ -28,6 +28,7 @@
 #ifndef AZMAPS_LRO_DETAIL_URL_HPP
 #define AZMAPS_LRO_DETAIL_URL_HPP
 
+#include <azmaps/lro/detail/bits.hpp>
 #include <azmaps/lro/response.hpp>
 
 #include <cstddef>
@@ -101,18 +102,6 @@ constexpr bool is_bad_url_byte(char c) noexcept {
 
 namespace url_impl {
 #if AZMAPS_LRO_URL_SSE2
-inline std::size_t lowest_bit(unsigned v) noexcept { // v != 0
-#if defined(__GNUC__)
-    return static_cast<std::size_t>(__builtin_ctz(v));
-#else
-    std::size_t i = 0;
-    while ((v & 1U) == 0) {
-        v >>= 1;
-        ++i;
-    }
-    return i;
-#endif
-}
 
 inline bool has_bad_byte_sse2(std::string_view s) noexcept {
     const char* p = s.data();
