@@ -380,6 +380,21 @@ struct transfer {
     }
 
     /// True when `rc` still means "a response to feed": complete, or cut at the body cap.
+    /// The progress event for a finished transfer: answered (with its status) or failed.
+    event completion_event(CURLcode rc, int status) const noexcept {
+        event e;
+        e.request = as_request();
+        if (has_response(rc)) {
+            e.what = event::kind::answered;
+            e.status = status;
+        } else {
+            e.what = event::kind::transport_failed;
+            e.error = map_error(rc);
+            e.curl_code = rc;
+        }
+        return e;
+    }
+
     bool has_response(CURLcode rc) const noexcept {
         return rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && body_overflow);
     }

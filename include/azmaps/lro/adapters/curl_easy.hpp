@@ -101,19 +101,7 @@ outcome run(CURL* handle, basic_operation<Policy>& op, const request_spec& spec,
         // 3. Feed what came back; `req` views die with this input, `t` keeps copies.
         int status = 0;
         lro::action next = t.feed(op, handle, rc, status);
-        {
-            event e;
-            e.request = t.as_request();
-            if (t.has_response(rc)) {
-                e.what = event::kind::answered;
-                e.status = status;
-            } else {
-                e.what = event::kind::transport_failed;
-                e.error = curl_detail::map_error(rc);
-                e.curl_code = rc;
-            }
-            report(e);
-        }
+        report(t.completion_event(rc, status));
         if (t.purpose == lro::purpose::resource && status >= 200 && status <= 299 && is_terminal(next))
             out.resource_body = std::move(t.body);
         if (const send_request* r = std::get_if<send_request>(&next)) {

@@ -305,16 +305,7 @@ private:
             lro::action next = t.feed(j->op, h, rc, status);
             release_handle(*j);
             if (cfg_.on_event) {
-                event e;
-                e.request = t.as_request();
-                if (t.has_response(rc)) {
-                    e.what = event::kind::answered;
-                    e.status = status;
-                } else {
-                    e.what = event::kind::transport_failed;
-                    e.error = curl_detail::map_error(rc);
-                    e.curl_code = rc;
-                }
+                event e = t.completion_event(rc, status);
                 e.obs = j->op.observe();
                 cfg_.on_event(j->id, e);
             }
