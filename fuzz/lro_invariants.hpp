@@ -395,7 +395,10 @@ private:
         if (raw.find(secret_) == std::string::npos) return {};
         const lro::observation o = m.observe();
         auto holds = [&](std::string_view s) { return s.find(secret_) != std::string_view::npos; };
-        if (holds(o.monitor) || holds(o.operation_id) || holds(o.status) || holds(o.created)) return {};
+        // URLs an answer named are kept as resolved: a reference such as "#x" resolved against
+        // the submit URL is the submit URL itself, query included (docs/decisions.md 26).
+        if (holds(o.monitor) || holds(o.resource) || holds(o.operation_id) || holds(o.status) || holds(o.created))
+            return {};
         if (auto p = m.pending_request(); p && holds(p->url)) return {};
         if (auto out = m.outcome()) {
             if (const auto* f = std::get_if<lro::failed>(&*out); f && holds(f->monitor)) return {};

@@ -164,3 +164,24 @@ TEST(Regression, ResumeAcceptsAMonitorWithAddedQueryAtTheLengthLimit) {
     EXPECT_EQ(resumed->pending_request()->url, q->url);
     EXPECT_EQ(resumed->save().value(), token);
 }
+
+// fuzz_machine: a machine whose elapsed time exceeds what the clock's ticks can hold as one
+// duration (here 10^13 ms, about 317 years) saved a token that resumed with a saturated start,
+// so save(resume(token)) differed from the token. Time arithmetic now works in chunks.
+TEST(Regression, ElapsedBeyondTheTickRangeRoundTrips) {
+    namespace lro = azmaps::lro;
+    const auto at_ms = [](std::int64_t ms) { return lro::time_point(std::chrono::milliseconds(ms)); };
+    auto op = lro::operation::start("POST", "https://h.example/submit");
+    ASSERT_TRUE(op.has_value());
+    const std::vector<lro::header> accept{{"Operation-Location", "/ops/1"}};
+    ASSERT_TRUE(std::holds_alternative<lro::send_request>(op->on_response({202, accept, ""}, at_ms(-9'000'000'000'000))));
+    const std::string body = R"({"status":"Running"})";
+    ASSERT_TRUE(std::holds_alternative<lro::send_request>(op->on_response({200, {}, body}, at_ms(1'000'000'000'000))));
+    EXPECT_EQ(op->observe().elapsed, std::chrono::milliseconds(10'000'000'000'000));
+    const auto token = op->save();
+    ASSERT_TRUE(token.has_value());
+    auto resumed = lro::operation::resume(*token, lro::options{}, at_ms(1'200'000'000'000));
+    ASSERT_TRUE(resumed.has_value());
+    EXPECT_EQ(resumed->observe().elapsed, std::chrono::milliseconds(10'000'000'000'000));
+    EXPECT_EQ(*resumed->save(), *token);
+}

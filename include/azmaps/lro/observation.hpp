@@ -53,6 +53,7 @@ struct observation {
     std::uint32_t consecutive_errors = 0;
     std::chrono::milliseconds elapsed{0};     ///< last input's now - first input's now
     std::string_view monitor;                 ///< current status monitor URL
+    std::string_view resource;                ///< the resource URL, once a Succeeded answer named it
 };
 
 } // namespace azmaps::lro

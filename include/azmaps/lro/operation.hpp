@@ -209,6 +209,7 @@ public:
         o.consecutive_errors = errors_;
         o.elapsed = milliseconds(elapsed_ms());
         o.monitor = strings_.get(slot_monitor);
+        o.resource = strings_.get(slot_resource);
         return o;
     }
 

@@ -23,7 +23,9 @@ std::int64_t ms_between(TimePoint a, TimePoint b) noexcept {
     return static_cast<std::int64_t>(ms.count() > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : ms.count());
 }
 
-/// t + ms, saturating at the time point's range. `ms` is in [0, max_delay_ms * 2^14].
+/// t + ms (or t - ms), saturating at the time point's range. A sum whose delta alone does not
+/// fit the tick type (ms beyond ~292 years of nanoseconds) is applied in chunks: the
+/// intermediate points lie between t and the result, so nothing saturates early.
 template <class TimePoint>
 TimePoint add_ms(TimePoint t, std::int64_t ms, bool subtract = false) noexcept {
     using ticks = typename TimePoint::duration;
@@ -31,11 +33,22 @@ TimePoint add_ms(TimePoint t, std::int64_t ms, bool subtract = false) noexcept {
     const auto per_ms = std::chrono::duration_cast<ticks>(std::chrono::milliseconds(1)).count();
     const rep max = std::numeric_limits<rep>::max();
     const rep min = std::numeric_limits<rep>::min();
-    const rep now = t.time_since_epoch().count();
+    const std::int64_t max_chunk = per_ms > 0 ? static_cast<std::int64_t>(max / per_ms) : INT64_MAX;
+    rep now = t.time_since_epoch().count();
     if (ms < 0) ms = 0;
-    const rep delta = (per_ms > 0 && ms > max / per_ms) ? max : static_cast<rep>(ms) * per_ms;
-    if (!subtract) return (now > max - delta) ? TimePoint(ticks(max)) : TimePoint(ticks(now + delta));
-    return (now < min + delta) ? TimePoint(ticks(min)) : TimePoint(ticks(now - delta));
+    while (ms > 0) {
+        const std::int64_t chunk = ms < max_chunk ? ms : max_chunk;
+        const rep delta = static_cast<rep>(chunk) * per_ms;
+        if (!subtract) {
+            if (now > max - delta) return TimePoint(ticks(max));
+            now += delta;
+        } else {
+            if (now < min + delta) return TimePoint(ticks(min));
+            now -= delta;
+        }
+        ms -= chunk;
+    }
+    return TimePoint(ticks(now));
 }
 
 } // namespace azmaps::lro::detail
