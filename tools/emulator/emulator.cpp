@@ -638,17 +638,25 @@ struct server::impl {
     log(req, res.status, false);
   }
 
-  void on_status(const httplib::Request& req, httplib::Response& res, bool foreign) {
-    const std::int64_t at = now_ms();
+  /// Counts a GET on the foreign listener (and any credential that reached it), or checks
+  /// the key on the main one. False when a 401 has already been sent.
+  bool admit(const httplib::Request& req, httplib::Response& res, bool foreign) {
     if (foreign) {
       std::lock_guard<std::mutex> lock(m);
       ++total;
       ++foreign_all;
       if (has_credential(req)) ++foreign_key;
     } else if (!authorize(req)) {
-      return answer_401(req, res);
+      answer_401(req, res);
+      return false;
     }
     common_headers(res);
+    return true;
+  }
+
+  void on_status(const httplib::Request& req, httplib::Response& res, bool foreign) {
+    const std::int64_t at = now_ms();
+    if (!admit(req, res, foreign)) return;
     const std::string id = req.matches.size() > 2 ? std::string(req.matches[2]) : std::string();
     std::shared_ptr<op_state> op;
     {
@@ -811,15 +819,7 @@ struct server::impl {
 
   void on_resource(const httplib::Request& req, httplib::Response& res, bool foreign) {
     const std::int64_t at = now_ms();
-    if (foreign) {
-      std::lock_guard<std::mutex> lock(m);
-      ++total;
-      ++foreign_all;
-      if (has_credential(req)) ++foreign_key;
-    } else if (!authorize(req)) {
-      return answer_401(req, res);
-    }
-    common_headers(res);
+    if (!admit(req, res, foreign)) return;
     const std::string udid = req.matches.size() > 2 ? std::string(req.matches[2]) : std::string();
     std::shared_ptr<op_state> op;
     std::lock_guard<std::mutex> lock(m);
