@@ -689,8 +689,9 @@ private:
 
     /// The origin rule (PROTOCOL.md 8, 10.10): same origin, or allowed; never https -> http
     /// unless allow_insecure. Sets `same` to whether the origin equals the submit origin.
-    /// `checked`: check_absolute_url(url, max_url_length()) already passed (resolve_url).
-    bool url_allowed(std::string_view url, bool& same, bool checked = false) const noexcept {
+    /// Used by resume() for the URLs in a token; follow() checks freshly resolved URLs with
+    /// origin_allowed() directly.
+    bool url_allowed(std::string_view url, bool& same) const noexcept {
         // One parse: within max_url_length() it is check_absolute_url, and its parts are parse_origin's.
         // max_url_length applies to the resolved URL (10.11), before follow() adds query
         // parameters: a URL from a token may be longer by those, or resume() would refuse
@@ -698,8 +699,7 @@ private:
         std::size_t limit = max_url_length();
         for (const auto& q : opts_->add_query) limit += q.first.size() + q.second.size() + 2;
         detail::absolute_url_parts p;
-        if (detail::parse_absolute_url(url, checked ? static_cast<std::size_t>(-1) : limit, p) !=
-            detail::url_error::none)
+        if (detail::parse_absolute_url(url, limit, p) != detail::url_error::none)
             return false;
         return origin_allowed(detail::origin{p.scheme, p.host, p.port}, same);
     }
