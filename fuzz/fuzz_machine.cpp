@@ -276,7 +276,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             // minimum otherwise, and its token then records a shorter elapsed time.
             const std::int64_t elapsed = m.observe().elapsed.count();
             if (std::abs(at) >= sane_ms || std::abs(now_ms) >= sane_ms || at - elapsed <= -max_ms) continue;
-            auto resumed = lro::operation::resume(*tok, opts, time_point(milliseconds(at)));
+            auto resumed = lro::operation::resume(*tok, opts, time_point(milliseconds(at)), submit);
             if (debug()) std::fprintf(stderr, "[%zu] save+resume at %lld: %s\n", step, static_cast<long long>(at), tok->c_str());
             if (!resumed) violation("resume(save()) refused its own token: " + std::string(lro::to_string(resumed.error())), step);
             const auto again = resumed->save();

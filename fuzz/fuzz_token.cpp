@@ -76,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (mode & 8) opts.allow_insecure = true;
     if (mode & 16) opts.version = lro::protocol_version::v1;
     if (mode & 32) opts.max_url_length = 40;
-    const std::string trusted = (mode & 64) ? "https://atlas.microsoft.com" : "";
+    // resume() always takes the caller's submit origin (docs/decisions.md 8).
+    const std::string trusted = (mode & 64) ? "https://atlas.microsoft.com" : "https://us.atlas.microsoft.com";
     const std::string token = (mode & 1) ? structured_token(in) : in.ConsumeRemainingBytesAsString();
     const lro::time_point now{std::chrono::milliseconds(
         (mode & 128) ? in.ConsumeIntegralInRange<std::int64_t>(-4'000'000'000'000, 4'000'000'000'000) : 1'000'000)};
@@ -99,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         bool allowed = opts.allow_any_origin;
         for (const auto& e : opts.allowed_origins) allowed = allowed || d::origin_matches(o, e);
         if (!allowed) violation("a resumed request on another origin that the options do not allow");
-    } else if (!trusted.empty() && !d::origin_matches(o, trusted)) {
+    } else if (!d::origin_matches(o, trusted)) {
         violation("same_origin on a URL outside the trusted origin");
     }
     const auto again = m.save();

@@ -17,6 +17,7 @@
 #include "lro/odata_error.hpp"
 #include "lro/operation.hpp"
 #include "lro/options.hpp"
+#include "lro/outcome.hpp"
 #include "lro/policy.hpp"
 #include "lro/response.hpp"
 #include "lro/result.hpp"

@@ -203,7 +203,7 @@ RC_GTEST_PROP(MachineProperty, ResumeBehavesIdentically, ()) {
     RC_ASSERT(token->find(secret) == std::string::npos);
     last_accepted = live_at;
     const std::int64_t shift = *rc::gen::inRange<std::int64_t>(-1'000'000'000, 1'000'000'000'000);
-    auto resumed = lro::operation::resume(*token, o, lro::time_point(milliseconds(last_accepted + shift)));
+    auto resumed = lro::operation::resume(*token, o, lro::time_point(milliseconds(last_accepted + shift)), url);
     if (!resumed) RC_FAIL("resume(save(m)) refused: " + std::string(lro::to_string(resumed.error())));
     lro::operation& t = *resumed;
     RC_ASSERT(owned_observation::of(m.observe()) == owned_observation::of(t.observe()));
@@ -266,7 +266,7 @@ RC_GTEST_PROP(MachineProperty, CorruptTokensAreRefused, ()) {
     }
     }
     RC_TAG(kind);
-    const auto r = lro::operation::resume(token, o, lro::time_point(milliseconds(5000)));
+    const auto r = lro::operation::resume(token, o, lro::time_point(milliseconds(5000)), "https://atlas.microsoft.com");
     RC_LOG() << token << "\n";
     RC_ASSERT(!r.has_value());
     const lro::errc e = r.error();

@@ -767,7 +767,7 @@ TEST(Resume, RoundTripContinuesIdentically) {
     const auto token = d.op.save();
     ASSERT_TRUE(token.has_value());
     EXPECT_EQ(token->find("us.atlas.microsoft.com/mapData?"), std::string::npos); // no submit path or query
-    auto r = lro::operation::resume(*token, o, at(50000));
+    auto r = lro::operation::resume(*token, o, at(50000), "https://us.atlas.microsoft.com");
     ASSERT_TRUE(r.has_value()) << lro::to_string(r.error());
     auto& m = *r;
     EXPECT_EQ(m.observe().operation_id, "abc");
@@ -809,7 +809,7 @@ TEST(Resume, TimedOutTokenStartsAFreshBudget) {
     EXPECT_EQ(as_failed(d.status("Running")).reason, failure_reason::timed_out);
     const auto token = d.op.save();
     ASSERT_TRUE(token.has_value());
-    auto r = lro::operation::resume(*token, o, at(0));
+    auto r = lro::operation::resume(*token, o, at(0), "https://us.atlas.microsoft.com");
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->observe().polls, 0u);
     EXPECT_EQ(r->pending_request()->url, monitor);
@@ -820,21 +820,21 @@ TEST(Resume, CorruptTruncatedAndFutureTokensAreRefused) {
     driver d;
     d.accept();
     const std::string token = *d.op.save();
-    EXPECT_EQ(lro::operation::resume("", lro::options{}, at(0)).error(), lro::errc::token_corrupt);
-    EXPECT_EQ(lro::operation::resume("hello", lro::options{}, at(0)).error(), lro::errc::token_corrupt);
-    EXPECT_EQ(lro::operation::resume("azlro2." + token.substr(7), lro::options{}, at(0)).error(),
+    EXPECT_EQ(lro::operation::resume("", lro::options{}, at(0), "https://us.atlas.microsoft.com").error(), lro::errc::token_corrupt);
+    EXPECT_EQ(lro::operation::resume("hello", lro::options{}, at(0), "https://us.atlas.microsoft.com").error(), lro::errc::token_corrupt);
+    EXPECT_EQ(lro::operation::resume("azlro2." + token.substr(7), lro::options{}, at(0), "https://us.atlas.microsoft.com").error(),
               lro::errc::token_unsupported);
-    EXPECT_EQ(lro::operation::resume("azlro17.AAAA", lro::options{}, at(0)).error(), lro::errc::token_unsupported);
+    EXPECT_EQ(lro::operation::resume("azlro17.AAAA", lro::options{}, at(0), "https://us.atlas.microsoft.com").error(), lro::errc::token_unsupported);
     for (std::size_t n = 0; n < token.size(); ++n) {
-        const auto e = lro::operation::resume(token.substr(0, n), lro::options{}, at(0)).error();
+        const auto e = lro::operation::resume(token.substr(0, n), lro::options{}, at(0), "https://us.atlas.microsoft.com").error();
         EXPECT_TRUE(e == lro::errc::token_truncated || e == lro::errc::token_corrupt) << n;
     }
-    EXPECT_EQ(lro::operation::resume(token.substr(0, token.size() - 4), lro::options{}, at(0)).error(),
+    EXPECT_EQ(lro::operation::resume(token.substr(0, token.size() - 4), lro::options{}, at(0), "https://us.atlas.microsoft.com").error(),
               lro::errc::token_truncated);
     for (std::size_t i = 7; i < token.size(); ++i) {
         std::string t = token;
         t[i] = t[i] == 'A' ? 'B' : 'A';
-        EXPECT_FALSE(lro::operation::resume(t, lro::options{}, at(0)).has_value()) << i;
+        EXPECT_FALSE(lro::operation::resume(t, lro::options{}, at(0), "https://us.atlas.microsoft.com").has_value()) << i;
     }
 }
 
@@ -844,8 +844,8 @@ TEST(Resume, OriginRulesOfTheGivenOptionsApply) {
     driver d(wide);
     d.accept({{"Operation-Location", "https://eu.atlas.microsoft.com/op/1"}});
     const std::string token = *d.op.save();
-    EXPECT_TRUE(lro::operation::resume(token, wide, at(0)).has_value());
-    EXPECT_EQ(lro::operation::resume(token, lro::options{}, at(0)).error(), lro::errc::token_origin_refused);
+    EXPECT_TRUE(lro::operation::resume(token, wide, at(0), "https://us.atlas.microsoft.com").has_value());
+    EXPECT_EQ(lro::operation::resume(token, lro::options{}, at(0), "https://us.atlas.microsoft.com").error(), lro::errc::token_origin_refused);
     EXPECT_EQ(lro::operation::resume(token, wide, at(0), "https://attacker.example").error(),
               lro::errc::token_origin_refused);
     EXPECT_TRUE(lro::operation::resume(token, wide, at(0), "https://us.atlas.microsoft.com").has_value());

@@ -55,7 +55,7 @@ TEST(Regression, SaveResumeWhileFetchingWithoutMonitor) {
     ASSERT_EQ(m.current_phase(), lro::phase::fetching);
     const auto token = m.save();
     ASSERT_TRUE(token.has_value());
-    auto resumed = lro::operation::resume(*token, o, t0 + 5s);
+    auto resumed = lro::operation::resume(*token, o, t0 + 5s, submit_url);
     ASSERT_TRUE(resumed.has_value()) << lro::to_string(resumed.error());
     EXPECT_EQ(resumed->current_phase(), lro::phase::fetching);
     const auto p = resumed->pending_request();
@@ -109,10 +109,10 @@ TEST(Regression, TokenFormatWithLeadingZeroIsRefused) {
     ASSERT_TRUE(std::holds_alternative<lro::send_request>(m.on_response(lro::response_view{202, hs, ""}, t0)));
     const std::string token = m.save().value();
     ASSERT_EQ(token.rfind("azlro1.", 0), 0u);
-    ASSERT_TRUE(lro::operation::resume(token, lro::options{}, t0).has_value());
+    ASSERT_TRUE(lro::operation::resume(token, lro::options{}, t0, submit_url).has_value());
     for (const char* prefix : {"azlro01.", "azlro001.", "azlro0.", "azlro00000001."}) {
         const std::string bad = prefix + token.substr(7);
-        const auto r = lro::operation::resume(bad, lro::options{}, t0);
+        const auto r = lro::operation::resume(bad, lro::options{}, t0, submit_url);
         ASSERT_FALSE(r.has_value()) << bad;
         EXPECT_EQ(r.error(), lro::errc::token_corrupt) << bad;
     }
@@ -159,7 +159,7 @@ TEST(Regression, ResumeAcceptsAMonitorWithAddedQueryAtTheLengthLimit) {
     ASSERT_NE(q, nullptr);
     EXPECT_EQ(q->url, monitor + "?api-version=2.0&x=");
     const std::string token = m.save().value();
-    auto resumed = lro::operation::resume(token, o, t0);
+    auto resumed = lro::operation::resume(token, o, t0, "https://atlas.microsoft.com/x");
     ASSERT_TRUE(resumed.has_value()) << lro::to_string(resumed.error());
     EXPECT_EQ(resumed->pending_request()->url, q->url);
     EXPECT_EQ(resumed->save().value(), token);
@@ -180,7 +180,7 @@ TEST(Regression, ElapsedBeyondTheTickRangeRoundTrips) {
     EXPECT_EQ(op->observe().elapsed, std::chrono::milliseconds(10'000'000'000'000));
     const auto token = op->save();
     ASSERT_TRUE(token.has_value());
-    auto resumed = lro::operation::resume(*token, lro::options{}, at_ms(1'200'000'000'000));
+    auto resumed = lro::operation::resume(*token, lro::options{}, at_ms(1'200'000'000'000), "https://h.example/submit");
     ASSERT_TRUE(resumed.has_value());
     EXPECT_EQ(resumed->observe().elapsed, std::chrono::milliseconds(10'000'000'000'000));
     EXPECT_EQ(*resumed->save(), *token);

@@ -300,7 +300,6 @@ int execute(args& a) {
     cli::run_context ctx;
     ctx.json = a.json;
     ctx.resume_flags = a.resume_flags;
-    const bool has_credentials = (a.key && !a.key->empty()) || !a.bearer.empty() || !a.headers.empty();
     if (a.command == "run") {
         auto started = lro::operation::start(a.method, a.target, opts);
         if (!started) return usage_error(std::string(lro::message(started.error())) + ": " + cli::redact(a.target) +
@@ -313,9 +312,9 @@ int execute(args& a) {
         op = std::move(*followed);
         ctx.origin = origin_of(a.target);
     } else { // resume
-        if (has_credentials && a.trusted_origin.empty())
-            return usage_error("resume with credentials needs --origin ORIGIN (the origin the key belongs to), "
-                               "so that an edited token cannot send them elsewhere");
+        if (a.trusted_origin.empty())
+            return usage_error("resume needs --origin ORIGIN (the origin of the submit URL, as printed with the "
+                               "token), so that an edited token cannot send requests or credentials elsewhere");
         auto resumed = lro::operation::resume(a.target, opts, now, a.trusted_origin);
         if (!resumed) return usage_error(std::string("cannot resume: ") + std::string(lro::message(resumed.error())));
         op = std::move(*resumed);

@@ -555,7 +555,9 @@ std::vector<ojson> run_impl(const vector_file& v) {
                 token = std::move(saved).value();
             }
             const lro::options& next = s.resume_options ? *s.resume_options : current;
-            auto resumed = lro::operation::resume(token, next, now, s.trusted_origin);
+            // The caller's own record of the submit: the vector's request URL, unless the step
+            // names another origin to trust.
+            auto resumed = lro::operation::resume(token, next, now, s.trusted_origin.empty() ? std::string_view(v.url) : std::string_view(s.trusted_origin));
             if (!resumed) {
                 out.push_back(refused_line(resumed.error()));
                 break;

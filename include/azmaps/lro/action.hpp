@@ -58,6 +58,27 @@ constexpr std::string_view to_string(failure_reason r) noexcept {
     return "protocol_error";
 }
 
+/// Where the result of a succeeded operation is (FAMILY.md section 3). The result is always
+/// the body of the answer that was fed last (the one that produced `succeeded`), or none.
+enum class result_source : std::uint8_t {
+    none = 0,   ///< no result body (204, DELETE, a Maps operation without a fetched resource)
+    submit = 1, ///< the submit answer (done at once)
+    status = 2, ///< the terminal status answer (or its `result_member`)
+    poll = 3,   ///< the answer that decided a Location or body poll
+    final = 4,  ///< the answer of the final GET (the Maps resource fetch, an Azure final-state GET)
+};
+
+constexpr std::string_view to_string(result_source s) noexcept {
+    switch (s) {
+    case result_source::none: return "none";
+    case result_source::submit: return "submit";
+    case result_source::status: return "status";
+    case result_source::poll: return "poll";
+    case result_source::final: return "final";
+    }
+    return "none";
+}
+
 /// Who canceled.
 enum class cancel_source : std::uint8_t { server = 0, client = 1 };
 
@@ -85,12 +106,22 @@ struct send_request {
     friend bool operator!=(const send_request& a, const send_request& b) noexcept { return !(a == b); }
 };
 
-/// Terminal: the operation succeeded. `resource_location` is empty when no resource was
-/// created. Views stay valid as long as the machine lives and is not moved.
+/// Terminal: the operation succeeded.
+/// - `resource_location`: the URL of the result -- the resource or final GET's URL, or for a
+///   result read from a poll or submit answer the URL that answer came from; empty when there
+///   is none. (Maps with `fetch_resource` off: the resource URL, with `source` none.)
+/// - `source`: where the result body is; unless `none`, it is the body of the answer just fed.
+/// - `result_member`: when not empty, the result is this top-level member of that body
+///   (Azure.Core `result`), not the whole body.
+/// Views point into the machine: valid until its next input, move or destruction. Keep an
+/// `lro::outcome` (outcome.hpp) for anything longer.
 struct succeeded {
     std::string_view resource_location;
+    result_source source = result_source::none;
+    std::string_view result_member;
     friend bool operator==(const succeeded& a, const succeeded& b) noexcept {
-        return a.resource_location == b.resource_location;
+        return a.resource_location == b.resource_location && a.source == b.source &&
+               a.result_member == b.result_member;
     }
     friend bool operator!=(const succeeded& a, const succeeded& b) noexcept { return !(a == b); }
 };
@@ -99,7 +130,8 @@ struct succeeded {
 /// (none for timed_out, transport errors). `error` is the parsed OData error of that
 /// answer (nullptr when it had none). `monitor` is the status monitor URL (empty before
 /// there was one) so a timed-out operation can be followed later; `detail` is one short
-/// printable-ASCII sentence for humans. All views/pointers are owned by the machine.
+/// printable-ASCII sentence for humans. All views/pointers are owned by the machine: valid
+/// until its next input, move or destruction (keep an `lro::outcome` for longer).
 struct failed {
     failure_reason reason = failure_reason::protocol_error;
     std::optional<int> http_status;

@@ -26,7 +26,8 @@ enum class errc : int {
     token_corrupt = 41,        ///< not a token, bad encoding, or checksum mismatch
     token_truncated = 42,      ///< the token ends early
     token_unsupported = 43,    ///< a token from a newer format or another policy
-    token_origin_refused = 44, ///< a URL in the token breaks the origin rules of the options
+    token_origin_refused = 44, ///< the token names another origin than the caller gave, or one of its URLs breaks the origin rules
+    origin_required = 45,      ///< resume() was not given the submit URL or its origin
 };
 
 /// Stable lower-case name, as used in test vectors ("terminal", "not_expected", ...).
@@ -44,6 +45,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::token_truncated: return "token_truncated";
     case errc::token_unsupported: return "token_unsupported";
     case errc::token_origin_refused: return "token_origin_refused";
+    case errc::origin_required: return "origin_required";
     }
     return "unknown";
 }
@@ -62,7 +64,8 @@ constexpr std::string_view message(errc e) noexcept {
     case errc::token_corrupt: return "the resume token is corrupt";
     case errc::token_truncated: return "the resume token is truncated";
     case errc::token_unsupported: return "the resume token is from a newer format or another protocol";
-    case errc::token_origin_refused: return "a URL in the resume token breaks the origin rules";
+    case errc::token_origin_refused: return "the resume token names another origin than the caller's, or a URL in it breaks the origin rules";
+    case errc::origin_required: return "resume needs the submit URL or its origin from the caller";
     }
     return "unknown error";
 }

@@ -54,6 +54,7 @@
 #include "observation.hpp"
 #include "odata_error.hpp"
 #include "options.hpp"
+#include "outcome.hpp"
 #include "policy.hpp"
 #include "response.hpp"
 #include "result.hpp"
@@ -189,11 +190,18 @@ public:
     /// The terminal action again (for drivers that look later), or none while running.
     std::optional<action> outcome() const noexcept {
         switch (phase_) {
-        case phase::succeeded: return action{succeeded{strings_.get(slot_resource)}};
+        case phase::succeeded: return action{succeeded_action()};
         case phase::failed: return action{failed_action()};
         case phase::canceled: return action{canceled{canceled_by_}};
         default: return std::nullopt;
         }
+    }
+
+    /// How the operation ended, as an owning value (outcome.hpp) that outlives the machine;
+    /// none while it runs.
+    std::optional<lro::outcome> final_outcome() const {
+        if (const std::optional<action> a = outcome()) return to_outcome(*a);
+        return std::nullopt;
     }
 
     observation observe() const noexcept {
@@ -263,14 +271,18 @@ public:
     }
 
     /// Continues an operation from `save()`'s token, as if `now` were the time of the last
-    /// input before the save. Every URL in the token is checked against the origin rules of
-    /// `opts`; when `trusted_origin` (`scheme://host[:port]`) is given, the token's submit
-    /// origin must equal it (use it whenever credentials are attached to same-origin
-    /// requests: an edited token could otherwise name another origin as "the submit's").
+    /// input before the save. `submit` is the caller's own record of the submit request: its
+    /// URL, or at least its origin (`scheme://host[:port]`). It is required: the token's
+    /// origin must equal it (`token_origin_refused`), because the token is just text and an
+    /// edited one could otherwise make another host "the submit origin" that credentials go
+    /// to. Every URL in the token is also checked against the origin rules of `opts`.
     static result<basic_operation> resume(std::string_view token, std::shared_ptr<const options> opts,
-                                          time_point now, std::string_view trusted_origin = {}) {
+                                          time_point now, std::string_view submit) {
         if (!opts) opts = std::make_shared<const options>();
         if (!options_usable(*opts)) return errc::bad_option;
+        detail::origin caller_origin;
+        if (submit.empty()) return errc::origin_required;
+        if (!detail::parse_origin(submit, caller_origin)) return errc::bad_submit_url;
         std::string_view body;
         if (const errc e = split_token(token, body); e != errc::ok) return e;
         std::string framed;
@@ -320,7 +332,7 @@ public:
         if (origin.size() > op.max_url_length() || !detail::parse_origin(origin, o)) return errc::token_corrupt;
         detail::origin_text(o, canonical);
         if (canonical != origin) return errc::token_corrupt;
-        if (!trusted_origin.empty() && !detail::origin_matches(o, trusted_origin)) return errc::token_origin_refused;
+        if (!detail::same_origin(o, caller_origin)) return errc::token_origin_refused;
         op.strings_.set(slot_origin, origin);
         bool same = false;
         if (!monitor.empty()) {
@@ -351,8 +363,8 @@ public:
     }
 
     static result<basic_operation> resume(std::string_view token, const options& opts, time_point now,
-                                          std::string_view trusted_origin = {}) {
-        return resume(token, std::make_shared<const options>(opts), now, trusted_origin);
+                                          std::string_view submit) {
+        return resume(token, std::make_shared<const options>(opts), now, submit);
     }
 
 private:
@@ -526,8 +538,7 @@ private:
     action on_resource_answer(const response_view& r, time_point now) {
         const int code = r.status;
         if (Policy::is_resource_ok(code)) {
-            enter(phase::succeeded);
-            return succeeded{strings_.get(slot_resource)};
+            return succeed(result_source::final);
         }
         if (Policy::is_retryable(code)) return retry_after_error(&r, now, http_detail(code, "resource"));
         return fail(failure_reason::http_error, code, http_detail(code, "resource"), &r);
@@ -537,10 +548,7 @@ private:
     action on_succeeded(const response_view& r, const detail::status_fields* fields, std::string_view base,
                         time_point now) {
         const url_source src = Policy::final_resource(r.status, r.headers, fields);
-        if (src.kind == url_source::from::none) {
-            enter(phase::succeeded);
-            return succeeded{};
-        }
+        if (src.kind == url_source::from::none) return succeed(result_source::none);
         std::string from_body;
         std::string_view ref = src.header_value;
         if (src.kind == url_source::from::body) {
@@ -549,10 +557,7 @@ private:
             ref = from_body;
         }
         if (auto refusal = follow(ref, base, slot_resource, src.name, r.status, &r)) return std::move(*refusal);
-        if (!opts_->fetch_resource) {
-            enter(phase::succeeded);
-            return succeeded{strings_.get(slot_resource)};
-        }
+        if (!opts_->fetch_resource) return succeed(result_source::none);
         enter(phase::fetching);
         return request(purpose::resource, 0, now); // PROTOCOL.md 10.9: delay 0
     }
@@ -847,6 +852,20 @@ private:
         strings_.set(slot_detail, std::string_view(first, total));
     }
 
+    /// Ends the operation successfully; the result is where `source` says.
+    action succeed(result_source source) {
+        enter(phase::succeeded);
+        result_source_ = source;
+        return succeeded_action();
+    }
+
+    succeeded succeeded_action() const noexcept {
+        succeeded s;
+        s.resource_location = strings_.get(slot_resource);
+        s.source = result_source_;
+        return s;
+    }
+
     failed failed_action() const noexcept {
         failed f;
         f.reason = reason_;
@@ -882,6 +901,7 @@ private:
     purpose pending_purpose_ = purpose::submit;
     failure_reason reason_ = failure_reason::protocol_error;
     cancel_source canceled_by_ = cancel_source::client;
+    result_source result_source_ = result_source::none;
     bool started_ = false;
     bool monitor_same_origin_ = false;
     bool resource_same_origin_ = false;

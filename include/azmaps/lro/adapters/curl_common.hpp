@@ -35,6 +35,7 @@
 #include "../detail/url.hpp"
 #include "../observation.hpp"
 #include "../operation.hpp"
+#include "../outcome.hpp"
 #include "../response.hpp"
 
 namespace azmaps::lro::curl {
@@ -95,19 +96,25 @@ struct event {
 
 /// How a driven operation ended.
 struct outcome {
-    /// `succeeded`, `failed` or `canceled`; when `interrupted`, the request that was pending
-    /// (the machine is still live: `save()` it to resume later); `refused` only if the machine
-    /// refused an input (a driver bug, never expected). Views point into the machine: valid
-    /// until its next input.
-    lro::action action = refused{errc::not_expected};
+    /// How the operation ended, owning every byte (outcome.hpp): keep it, return it, move it
+    /// to another thread. `result.end` is `idle` when `interrupted` (the machine is still
+    /// live: `save()` it to resume later).
+    lro::outcome result;
+    /// The result body, when `result.source` is not `none`: the body of the answer that ended
+    /// the operation (at most max_body_bytes + 1 bytes). For a Maps operation, the resource.
+    std::string body;
     /// Stopped by the caller (stop flag, `interrupt_all`) before the end.
     bool interrupted = false;
-    /// The body of the resource GET, when one succeeded (at most max_body_bytes + 1 bytes).
-    std::string resource_body;
     /// HTTP requests attempted (transport failures included).
     std::uint32_t requests = 0;
+    /// Deprecated, to be removed: the terminal action (views into the machine, valid only
+    /// until its next input, move or destruction) or, when interrupted, the pending request.
+    /// Use `result`.
+    lro::action action = refused{errc::not_expected};
+    /// Deprecated alias of `body` for Maps resource fetches; use `body`.
+    std::string resource_body;
 
-    bool ok() const noexcept { return !interrupted && std::holds_alternative<succeeded>(action); }
+    bool ok() const noexcept { return !interrupted && result.ok(); }
 };
 
 namespace curl_detail {

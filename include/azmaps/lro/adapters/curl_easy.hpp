@@ -44,7 +44,10 @@ outcome run(CURL* handle, basic_operation<Policy>& op, const request_spec& spec,
     outcome out;
     std::optional<send_request> pending = op.pending_request();
     if (!pending) {
-        if (auto end = op.outcome()) out.action = *end;
+        if (auto end = op.outcome()) {
+            out.action = *end;
+            out.result = to_outcome(*end);
+        }
         return out;
     }
     const auto stopped = [&] { return cfg.stop != nullptr && cfg.stop->load(std::memory_order_relaxed); };
@@ -102,13 +105,14 @@ outcome run(CURL* handle, basic_operation<Policy>& op, const request_spec& spec,
         int status = 0;
         lro::action next = t.feed(op, handle, rc, status);
         report(t.completion_event(rc, status));
-        if (t.purpose == lro::purpose::resource && status >= 200 && status <= 299 && is_terminal(next))
-            out.resource_body = std::move(t.body);
         if (const send_request* r = std::get_if<send_request>(&next)) {
             req = *r;
             continue;
         }
         out.action = next;
+        out.result = to_outcome(next);
+        if (out.result.ok() && out.result.source != result_source::none) out.body = std::move(t.body);
+        if (t.purpose == lro::purpose::resource && out.result.ok()) out.resource_body = out.body;
         return out;
     }
 }

@@ -165,6 +165,7 @@ public:
             if (auto p = j->op.pending_request()) out.action = *p;
             else if (auto end = j->op.outcome()) {
                 out.action = *end;
+                out.result = to_outcome(*end);
                 out.interrupted = false;
             }
             finish(*j, out);
@@ -189,7 +190,6 @@ private:
         CURL* easy = nullptr;                        // while in flight
         std::uint64_t generation = 0;                // matches the live heap entry
         std::uint32_t requests = 0;
-        std::string resource_body;
         bool finishing = false;
     };
 
@@ -223,7 +223,10 @@ private:
             if (!r) { // added already ended (or idle): report what it is
                 outcome out;
                 out.requests = j.requests;
-                if (auto end = j.op.outcome()) out.action = *end;
+                if (auto end = j.op.outcome()) {
+                    out.action = *end;
+                    out.result = to_outcome(*end);
+                }
                 finish(j, out);
                 ++completed;
                 continue;
@@ -309,17 +312,18 @@ private:
                 e.obs = j->op.observe();
                 cfg_.on_event(j->id, e);
             }
-            if (t.purpose == lro::purpose::resource && status >= 200 && status <= 299 && is_terminal(next))
-                j->resource_body = std::move(t.body);
-            j->xfer.reset(); // frees the buffers: an idle operation holds only its machine
             if (std::holds_alternative<send_request>(next)) {
+                j->xfer.reset(); // frees the buffers: an idle operation holds only its machine
                 schedule(*j);
                 continue;
             }
             outcome out;
             out.action = next;
+            out.result = to_outcome(next);
             out.requests = j->requests;
-            out.resource_body = std::move(j->resource_body);
+            if (out.result.ok() && out.result.source != result_source::none) out.body = std::move(t.body);
+            if (t.purpose == lro::purpose::resource && out.result.ok()) out.resource_body = out.body;
+            j->xfer.reset();
             finish(*j, out);
             ++completed;
         }
