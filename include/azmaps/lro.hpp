@@ -12,6 +12,7 @@
 #define AZMAPS_LRO_HPP
 
 #include "lro/action.hpp"
+#include "lro/version.hpp"
 #include "lro/errc.hpp"
 #include "lro/observation.hpp"
 #include "lro/odata_error.hpp"
