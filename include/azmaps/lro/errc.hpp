@@ -28,6 +28,7 @@ enum class errc : int {
     token_unsupported = 43,    ///< a token from a newer format or another policy
     token_origin_refused = 44, ///< the token names another origin than the caller gave, or one of its URLs breaks the origin rules
     origin_required = 45,      ///< resume() was not given the submit URL or its origin
+    submit_url_mismatch = 46,  ///< resume() was given another submit URL than the token was saved for
 };
 
 /// Stable lower-case name, as used in test vectors ("terminal", "not_expected", ...).
@@ -46,6 +47,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::token_unsupported: return "token_unsupported";
     case errc::token_origin_refused: return "token_origin_refused";
     case errc::origin_required: return "origin_required";
+    case errc::submit_url_mismatch: return "submit_url_mismatch";
     }
     return "unknown";
 }
@@ -66,6 +68,7 @@ constexpr std::string_view message(errc e) noexcept {
     case errc::token_unsupported: return "the resume token is from a newer format or another protocol";
     case errc::token_origin_refused: return "the resume token names another origin than the caller's, or a URL in it breaks the origin rules";
     case errc::origin_required: return "resume needs the submit URL or its origin from the caller";
+    case errc::submit_url_mismatch: return "the submit URL given to resume is not the one the token was saved for";
     }
     return "unknown error";
 }

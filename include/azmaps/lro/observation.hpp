@@ -44,7 +44,8 @@ constexpr bool is_terminal(phase p) noexcept {
 /// valid until its next input. Empty strings mean "not seen yet".
 struct observation {
     lro::phase phase = lro::phase::idle;
-    protocol_version version = protocol_version::unknown; ///< first evidence, or the pinned one
+    protocol_version version = protocol_version::unknown; ///< Maps: first evidence, or the pinned one
+    std::string_view strategy; ///< how the operation is polled: Maps "v1"/"v2"; Azure "OL", "AAO", "LOC", "BODY", "DONE"; "" before it is known
     std::string_view operation_id;
     std::string_view status;                  ///< raw `status` of the last good status answer
     std::string_view created;                 ///< raw `created` / `createdDateTime`

@@ -43,6 +43,7 @@
 #include "action.hpp"
 #include "detail/backoff.hpp"
 #include "detail/boxed.hpp"
+#include "detail/credentials.hpp"
 #include "detail/http_date.hpp"
 #include "detail/json.hpp"
 #include "detail/retry_after.hpp"
@@ -50,6 +51,7 @@
 #include "detail/time.hpp"
 #include "detail/token_codec.hpp"
 #include "detail/url.hpp"
+#include "detail/utf8.hpp"
 #include "errc.hpp"
 #include "observation.hpp"
 #include "odata_error.hpp"
@@ -88,7 +90,8 @@ inline void append_excerpt(std::string& out, std::string_view body) {
 } // namespace detail
 
 /// The state machine for one operation, parameterised by the protocol policy.
-/// Copyable and movable; views it hands out point into it (see each accessor).
+/// Copyable and movable; a moved-from machine is idle (every input refused with
+/// `not_expected`). Views it hands out point into it (see each accessor).
 template <class Policy>
 class basic_operation {
 public:
@@ -96,10 +99,21 @@ public:
 
     /// An idle machine: every input is refused with `errc::not_expected`.
     basic_operation() = default;
+    basic_operation(const basic_operation&) = default;
+    basic_operation& operator=(const basic_operation&) = default;
+    /// Moves leave the source idle, as a default-constructed machine (not a half-empty one).
+    basic_operation(basic_operation&& o) noexcept { take(o); }
+    basic_operation& operator=(basic_operation&& o) noexcept {
+        if (this != &o) take(o);
+        return *this;
+    }
+    ~basic_operation() = default;
 
     /// Starts an operation whose submit request is `method` `submit_url` (the caller sends
     /// it, with its own body and headers; `pending_request()` describes it). Refused with
-    /// `bad_method`, `bad_submit_url` or `bad_option`.
+    /// `bad_method`, `bad_submit_url` or `bad_option`. Credential query parameters
+    /// (`subscription-key`, options::credential_query_names) are removed from the URL the
+    /// machine keeps and emits: attach credentials to `same_origin` requests yourself.
     static result<basic_operation> start(std::string_view method, std::string_view submit_url,
                                          const options& opts = options{}) {
         return start(method, submit_url, std::make_shared<const options>(opts));
@@ -109,9 +123,7 @@ public:
     static result<basic_operation> start(std::string_view method, std::string_view submit_url,
                                          std::shared_ptr<const options> opts) {
         if (!opts) opts = std::make_shared<const options>();
-        if (method.empty() || method.size() > detail::max_method_length) return errc::bad_method;
-        for (char c : method)
-            if (!detail::is_tchar(c)) return errc::bad_method;
+        if (!method_usable(method)) return errc::bad_method;
         if (!options_usable(*opts)) return errc::bad_option;
         basic_operation op;
         op.opts_ = std::move(opts);
@@ -122,10 +134,10 @@ public:
         std::string origin_text;
         detail::origin_text(o, origin_text);
         op.strings_.set(slot_method, method);
-        op.strings_.set(slot_submit_url, submit_url);
+        op.store_url(slot_submit_url, submit_url);
         op.strings_.set(slot_origin, origin_text);
         op.jitter_state_ = op.opts_->jitter_seed;
-        op.version_ = op.opts_->version;
+        op.pstate_ = Policy::initial(*op.opts_, method);
         op.phase_ = phase::submitting;
         op.pending_purpose_ = purpose::submit;
         return op;
@@ -140,10 +152,17 @@ public:
         if (const std::optional<errc> e = admit(now)) return refused{*e};
         has_wall_ = wall.has_value();
         wall_ms_ = has_wall_ ? std::chrono::duration_cast<milliseconds>(wall->time_since_epoch()).count() : 0;
+        answer a;
+        a.code = r.status;
+        a.headers = r.headers;
+        a.body = r.body;
+        a.method = strings_.get(slot_method);
+        a.max_body_bytes = max_body_bytes();
+        detail::status_fields scratch; // the verdict may point into it
         switch (phase_) {
-        case phase::submitting: return on_submit_answer(r, now);
-        case phase::polling: return on_status_answer(r, now);
-        default: return on_resource_answer(r, now);
+        case phase::submitting: return on_submit_answer(Policy::on_submit(pstate_, a, *opts_, scratch), r, now);
+        case phase::polling: return on_status_answer(Policy::on_status(pstate_, a, *opts_, scratch), r, now);
+        default: return on_final_answer(Policy::on_final(pstate_, a, *opts_), r, now);
         }
     }
 
@@ -156,7 +175,7 @@ public:
         detail += ") on the ";
         detail += to_string(pending_purpose_);
         detail += " request";
-        if (phase_ == phase::submitting && !opts_->resubmit_on_ambiguous)
+        if (phase_ == phase::submitting && !Policy::may_resend_ambiguous_submit(pstate_, *opts_))
             return fail(failure_reason::transport_error, std::nullopt, detail, nullptr);
         return retry_after_error(nullptr, now, detail);
     }
@@ -188,6 +207,7 @@ public:
     }
 
     /// The terminal action again (for drivers that look later), or none while running.
+    /// Views point into the machine; `final_outcome()` gives an owning copy.
     std::optional<action> outcome() const noexcept {
         switch (phase_) {
         case phase::succeeded: return action{succeeded_action()};
@@ -207,7 +227,8 @@ public:
     observation observe() const noexcept {
         observation o;
         o.phase = phase_;
-        o.version = version_;
+        o.version = Policy::version(pstate_);
+        o.strategy = Policy::strategy_name(pstate_);
         o.operation_id = strings_.get(slot_operation_id);
         o.status = strings_.get(slot_status);
         o.created = strings_.get(slot_created);
@@ -234,11 +255,13 @@ public:
     // --- resume tokens --------------------------------------------------------------------
 
     /// A compact text token (`azlro1.` + base64url) that lets `resume()` continue polling in
-    /// another process. It holds the submit URL's origin but never its path or query, and no
-    /// header values. `nothing_to_save` before the submit was accepted and after the end,
-    /// except after `timed_out` with a monitor: that token starts a fresh budget (polls and
-    /// elapsed time from zero) on the same monitor or resource, after the wait the machine was
-    /// about to ask for.
+    /// another process. It holds the submit URL's origin but never its path or query, no
+    /// header values and no credential (credential query parameters are removed from every
+    /// URL the machine keeps). A policy that polls or fetches the submit URL itself
+    /// (azure_policy) keeps only a checksum of it: `resume()` takes the URL from the caller.
+    /// `nothing_to_save` before the submit was accepted and after the end, except after
+    /// `timed_out` with a monitor: that token starts a fresh budget (polls and elapsed time
+    /// from zero) on the same monitor or resource, after the wait the machine was about to ask for.
     result<std::string> save() const {
         const bool live = phase_ == phase::polling || phase_ == phase::fetching;
         // A status or resource request always has its URL, so only a submit-phase timeout is
@@ -248,7 +271,7 @@ public:
         if (!live && !timed_out) return errc::nothing_to_save;
         std::string payload;
         payload.push_back(static_cast<char>(Policy::token_id));
-        payload.push_back(static_cast<char>(version_));
+        payload.push_back(static_cast<char>(Policy::token_version(pstate_)));
         payload.push_back(static_cast<char>(pending_purpose_ == purpose::resource ? phase::fetching : phase::polling));
         detail::put_varint(payload, live ? polls_ : 0);
         detail::put_varint(payload, live ? errors_ : 0);
@@ -261,6 +284,13 @@ public:
         detail::put_bytes(payload, strings_.get(slot_operation_id));
         detail::put_bytes(payload, strings_.get(slot_status));
         detail::put_bytes(payload, strings_.get(slot_created));
+        if constexpr (Policy::keeps_original_url) {
+            detail::put_bytes(payload, strings_.get(slot_method));
+            detail::put_bytes(payload, strings_.get(slot_location));
+            detail::put_u32(payload, detail::crc32(strings_.get(slot_submit_url)));
+            detail::put_varint(payload, static_cast<std::uint64_t>(pending_purpose_));
+        }
+        Policy::save_state(pstate_, payload);
         std::string framed;
         detail::put_varint(framed, payload.size());
         framed += payload;
@@ -275,7 +305,11 @@ public:
     /// URL, or at least its origin (`scheme://host[:port]`). It is required: the token's
     /// origin must equal it (`token_origin_refused`), because the token is just text and an
     /// edited one could otherwise make another host "the submit origin" that credentials go
-    /// to. Every URL in the token is also checked against the origin rules of `opts`.
+    /// to. A policy that needs the submit URL itself (azure_policy: body polling, final GETs
+    /// of the original URL) needs the whole URL, and it must be the one the token was saved
+    /// for (`submit_url_mismatch`). Every URL in the token is checked against the origin rules
+    /// of `opts`; delays are clamped to `opts`, and every field is validated as the live path
+    /// would validate it.
     static result<basic_operation> resume(std::string_view token, std::shared_ptr<const options> opts,
                                           time_point now, std::string_view submit) {
         if (!opts) opts = std::make_shared<const options>();
@@ -283,22 +317,11 @@ public:
         detail::origin caller_origin;
         if (submit.empty()) return errc::origin_required;
         if (!detail::parse_origin(submit, caller_origin)) return errc::bad_submit_url;
-        std::string_view body;
-        if (const errc e = split_token(token, body); e != errc::ok) return e;
-        std::string framed;
-        if (!detail::base64url_decode(body, framed)) return errc::token_corrupt;
-        detail::token_reader outer(framed);
-        const std::uint64_t declared = outer.varint();
-        if (!outer.ok()) return errc::token_truncated;
-        const std::size_t header_len = outer.position();
-        const std::size_t avail = framed.size() - header_len;
-        if (declared > avail || avail - declared < 4) return errc::token_truncated;
-        if (avail - declared > 4) return errc::token_corrupt;
-        const std::string_view payload = std::string_view(framed).substr(header_len, static_cast<std::size_t>(declared));
-        detail::token_reader crc_reader(std::string_view(framed).substr(header_len + payload.size()));
-        if (crc_reader.u32() != detail::crc32(payload)) return errc::token_corrupt;
+        std::string payload_storage;
+        const errc unframed = unframe(token, payload_storage);
+        if (unframed != errc::ok) return unframed;
 
-        detail::token_reader in(payload);
+        detail::token_reader in(payload_storage);
         const std::uint8_t policy_id = in.u8();
         const std::uint8_t version = in.u8();
         const std::uint8_t ph = in.u8();
@@ -313,52 +336,77 @@ public:
         const std::string_view operation_id = in.bytes();
         const std::string_view status = in.bytes();
         const std::string_view created = in.bytes();
-        if (!in.ok() || !in.at_end()) return errc::token_corrupt;
+        if (!in.ok()) return errc::token_corrupt;
         if (policy_id != Policy::token_id) return errc::token_unsupported;
-        if (version > 2 || (ph != static_cast<std::uint8_t>(phase::polling) && ph != static_cast<std::uint8_t>(phase::fetching)) ||
-            polls > UINT32_MAX || errors > UINT16_MAX || elapsed > static_cast<std::uint64_t>(INT64_MAX / 4) ||
+        std::string_view method, location;
+        std::uint32_t submit_crc = 0;
+        std::uint64_t purpose_byte = ph == static_cast<std::uint8_t>(phase::fetching) ? 2 : 1;
+        if constexpr (Policy::keeps_original_url) {
+            method = in.bytes();
+            location = in.bytes();
+            submit_crc = in.u32();
+            purpose_byte = in.varint();
+        }
+        basic_operation op;
+        if (!Policy::load_state(in, op.pstate_) || !in.ok() || !in.at_end()) return errc::token_corrupt;
+        const bool fetching = ph == static_cast<std::uint8_t>(phase::fetching);
+        if ((ph != static_cast<std::uint8_t>(phase::polling) && !fetching) || polls > UINT32_MAX ||
+            errors > UINT32_MAX || elapsed > static_cast<std::uint64_t>(INT64_MAX / 4) ||
             delay > static_cast<std::uint64_t>(INT64_MAX / 4) ||
-            (monitor.empty() && ph != static_cast<std::uint8_t>(phase::fetching)) || // a 200/201 submit: no monitor
-            (ph == static_cast<std::uint8_t>(phase::fetching) && resource.empty()) ||
-            operation_id.size() > detail::max_body_cap || status.size() > detail::max_body_cap ||
-            created.size() > detail::max_body_cap)
+            (monitor.empty() && !fetching) || // a 200/201 submit: no monitor
+            (fetching && resource.empty()) || purpose_byte != (fetching ? 2u : 1u) ||
+            !Policy::restore_version(op.pstate_, version, *opts))
             return errc::token_corrupt;
 
-        basic_operation op;
         op.opts_ = std::move(opts);
-        // The origin must be a bare canonical origin; URLs must pass today's origin rules.
+        // The origin must be a bare canonical origin, and the caller's; URLs must pass today's
+        // origin rules; the strings must be what the live path could have kept.
         detail::origin o;
         std::string canonical;
         if (origin.size() > op.max_url_length() || !detail::parse_origin(origin, o)) return errc::token_corrupt;
         detail::origin_text(o, canonical);
         if (canonical != origin) return errc::token_corrupt;
         if (!detail::same_origin(o, caller_origin)) return errc::token_origin_refused;
+        for (const std::string_view text : {operation_id, status, created})
+            if (!kept_text_usable(text, op.max_body_bytes())) return errc::token_corrupt;
         op.strings_.set(slot_origin, origin);
+        if constexpr (Policy::keeps_original_url) {
+            if (!method_usable(method) || location.size() > op.max_url_length() || detail::has_bad_url_byte(location))
+                return errc::token_corrupt;
+            if (detail::check_absolute_url(submit, op.max_url_length()) != detail::url_error::none)
+                return errc::bad_submit_url;
+            op.store_url(slot_submit_url, submit);
+            if (detail::crc32(op.strings_.get(slot_submit_url)) != submit_crc) return errc::submit_url_mismatch;
+            op.strings_.set(slot_method, method);
+            op.strings_.set(slot_location, location);
+        }
         bool same = false;
         if (!monitor.empty()) {
             if (!op.url_allowed(monitor, same)) return errc::token_origin_refused;
-            op.strings_.set(slot_monitor, monitor);
+            op.store_url(slot_monitor, monitor);
             op.monitor_same_origin_ = same;
         }
         if (!resource.empty()) {
             if (!op.url_allowed(resource, same)) return errc::token_origin_refused;
-            op.strings_.set(slot_resource, resource);
+            op.store_url(slot_resource, resource);
             op.resource_same_origin_ = same;
         }
         op.strings_.set(slot_operation_id, operation_id);
         op.strings_.set(slot_status, status);
         op.strings_.set(slot_created, created);
-        op.version_ = static_cast<protocol_version>(version);
-        if (op.opts_->version != protocol_version::unknown) op.version_ = op.opts_->version;
         op.phase_ = static_cast<phase>(ph);
-        op.pending_purpose_ = op.phase_ == phase::fetching ? purpose::resource : purpose::status;
+        op.pending_purpose_ = fetching ? purpose::resource : purpose::status;
         op.polls_ = static_cast<std::uint32_t>(polls);
-        op.errors_ = static_cast<std::uint16_t>(errors);
+        op.errors_ = static_cast<std::uint32_t>(errors);
         op.jitter_state_ = jitter_state;
         op.started_ = true;
         op.start_ = detail::add_ms(now, static_cast<std::int64_t>(elapsed), /*subtract=*/true);
         op.last_now_ = now;
-        op.pending_delay_ms_ = static_cast<std::int64_t>(delay < static_cast<std::uint64_t>(detail::max_delay_ms) ? delay : detail::max_delay_ms);
+        // A token's wait obeys the resuming options: an edited or old token cannot make the
+        // client wait longer than max_poll_interval (or shorter than min).
+        const std::int64_t saved_delay =
+            static_cast<std::int64_t>(delay < static_cast<std::uint64_t>(detail::max_delay_ms) ? delay : detail::max_delay_ms);
+        op.pending_delay_ms_ = fetching && saved_delay == 0 ? 0 : op.clamp(saved_delay);
         return op;
     }
 
@@ -367,15 +415,34 @@ public:
         return resume(token, std::make_shared<const options>(opts), now, submit);
     }
 
+    /// The submit origin a token names (`scheme://host:port`), without resuming it: to tell a
+    /// user which origin `resume()` expects. Refused like `resume()` for a corrupt token.
+    static result<std::string> token_origin(std::string_view token) {
+        std::string payload;
+        const errc unframed = unframe(token, payload);
+        if (unframed != errc::ok) return unframed;
+        detail::token_reader in(payload);
+        (void)in.u8();
+        (void)in.u8();
+        (void)in.u8();
+        for (int i = 0; i < 4; ++i) (void)in.varint();
+        (void)in.u64();
+        const std::string_view origin = in.bytes();
+        if (!in.ok()) return errc::token_corrupt;
+        return std::string(origin);
+    }
+
 private:
     static constexpr const char* token_prefix = "azlro1.";
 
     enum slot : std::size_t {
         slot_method,
-        slot_submit_url,
+        slot_submit_url, ///< credentials removed; dropped after the submit unless the policy keeps it
         slot_origin,
         slot_monitor,
+        slot_monitor_ref, ///< the monitor header as the service last sent it, when it differs from slot_monitor
         slot_resource,
+        slot_location, ///< a `Location` the policy keeps for the final rules (cleaned, unresolved)
         slot_operation_id,
         slot_status,
         slot_created,
@@ -383,9 +450,70 @@ private:
         slot_count
     };
 
+    /// The move: every member taken, the source reset to a default (idle) machine.
+    void take(basic_operation& o) noexcept {
+        opts_ = std::move(o.opts_);
+        strings_ = std::move(o.strings_);
+        error_ = std::move(o.error_);
+        wall_ms_ = o.wall_ms_;
+        start_ = o.start_;
+        last_now_ = o.last_now_;
+        pending_delay_ms_ = o.pending_delay_ms_;
+        jitter_state_ = o.jitter_state_;
+        polls_ = o.polls_;
+        errors_ = o.errors_;
+        http_status_ = o.http_status_;
+        phase_ = o.phase_;
+        pstate_ = o.pstate_;
+        pending_purpose_ = o.pending_purpose_;
+        reason_ = o.reason_;
+        canceled_by_ = o.canceled_by_;
+        result_source_ = o.result_source_;
+        result_member_ = o.result_member_;
+        started_ = o.started_;
+        monitor_same_origin_ = o.monitor_same_origin_;
+        resource_same_origin_ = o.resource_same_origin_;
+        has_wall_ = o.has_wall_;
+        has_http_status_ = o.has_http_status_;
+        o.reset();
+    }
+
+    void reset() noexcept {
+        opts_.reset();
+        strings_ = detail::string_table<slot_count>{};
+        error_.reset();
+        wall_ms_ = 0;
+        start_ = time_point{};
+        last_now_ = time_point{};
+        pending_delay_ms_ = 0;
+        jitter_state_ = 0;
+        polls_ = 0;
+        errors_ = 0;
+        http_status_ = 0;
+        phase_ = phase::idle;
+        pstate_ = typename Policy::state{};
+        pending_purpose_ = purpose::submit;
+        reason_ = failure_reason::protocol_error;
+        canceled_by_ = cancel_source::client;
+        result_source_ = result_source::none;
+        result_member_ = false;
+        started_ = false;
+        monitor_same_origin_ = false;
+        resource_same_origin_ = false;
+        has_wall_ = false;
+        has_http_status_ = false;
+    }
+
     static const options& default_options() noexcept {
         static const options defaults;
         return defaults;
+    }
+
+    static bool method_usable(std::string_view method) noexcept {
+        if (method.empty() || method.size() > detail::max_method_length) return false;
+        for (char c : method)
+            if (!detail::is_tchar(c)) return false;
+        return true;
     }
 
     static bool options_usable(const options& o) noexcept {
@@ -399,8 +527,42 @@ private:
                 if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '&' || c == '=' || c == '#') return false;
             for (char c : q.second)
                 if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '&' || c == '#') return false;
+            // A parameter added to every URL must not be a credential: it would land in tokens.
+            if (detail::is_credential_name(q.first, o.credential_query_names)) return false;
         }
+        for (const std::string& name : o.credential_query_names)
+            for (char c : name)
+                if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '&' || c == '=' || c == '#') return false;
+        for (const auto* words : {&o.succeeded_words, &o.failed_words, &o.canceled_words})
+            for (const std::string& w : *words)
+                if (w.empty()) return false;
         return true;
+    }
+
+    /// A status, operationId or created text as the live path keeps it: valid UTF-8 (the JSON
+    /// scanner validates every string), within the body limit.
+    static bool kept_text_usable(std::string_view s, std::size_t max_len) noexcept {
+        return s.size() <= max_len && detail::valid_utf8(s);
+    }
+
+    /// Unwraps `azlro<N>.` + base64url(varint length, payload, crc32) into the payload.
+    static errc unframe(std::string_view token, std::string& payload) {
+        std::string_view body;
+        if (const errc e = split_token(token, body); e != errc::ok) return e;
+        std::string framed;
+        if (!detail::base64url_decode(body, framed)) return errc::token_corrupt;
+        detail::token_reader outer(framed);
+        const std::uint64_t declared = outer.varint();
+        if (!outer.ok()) return errc::token_truncated;
+        const std::size_t header_len = outer.position();
+        const std::size_t avail = framed.size() - header_len;
+        if (declared > avail || avail - declared < 4) return errc::token_truncated;
+        if (avail - declared > 4) return errc::token_corrupt;
+        const std::string_view p = std::string_view(framed).substr(header_len, static_cast<std::size_t>(declared));
+        detail::token_reader crc_reader(std::string_view(framed).substr(header_len + p.size()));
+        if (crc_reader.u32() != detail::crc32(p)) return errc::token_corrupt;
+        payload.assign(p);
+        return errc::ok;
     }
 
     static errc split_token(std::string_view token, std::string_view& body) noexcept {
@@ -437,8 +599,8 @@ private:
     std::size_t max_url_length() const noexcept {
         return opts_->max_url_length < detail::max_url_cap ? opts_->max_url_length : detail::max_url_cap;
     }
-    unsigned max_errors() const noexcept {
-        return opts_->max_consecutive_errors < 1 ? 1u : static_cast<unsigned>(opts_->max_consecutive_errors);
+    std::uint32_t max_errors() const noexcept {
+        return opts_->max_consecutive_errors < 1 ? 1u : static_cast<std::uint32_t>(opts_->max_consecutive_errors);
     }
     std::int64_t elapsed_ms() const noexcept { return detail::ms_between(start_, last_now_); }
 
@@ -462,109 +624,97 @@ private:
     }
 
     // --- the submit answer: decision-table rows "submit" ----------------------------------
-    action on_submit_answer(const response_view& r, time_point now) {
+    action on_submit_answer(const verdict& v, const response_view& r, time_point now) {
+        using k = verdict::kind;
         const int code = r.status;
-        if (Policy::is_submit_accepted(code)) {
-            const auto monitor = Policy::monitor_from_submit(code, r.headers, opts_->version);
-            if (monitor.value != nullptr) {
-                note_version(monitor.evidence);
-                if (auto refusal = follow(*monitor.value, strings_.get(slot_submit_url), slot_monitor, monitor.name, code, &r))
-                    return std::move(*refusal);
-                leave_submit();
-                return schedule_poll(r, now);
-            }
-            if (code == 202) {
-                return fail(failure_reason::protocol_error, code,
-                            "202 Accepted without a usable Operation-Location or Location header", &r);
-            }
-            // 200/201 without a monitor: finished at once, read as a Succeeded answer.
-            detail::status_fields fields;
-            const bool body_ok = r.body.size() <= max_body_bytes() &&
-                                 detail::scan_status_body(r.body, fields) == detail::json_error::none;
-            const std::string base_copy(strings_.get(slot_submit_url)); // the slot is dropped next
+        (void)record_status(v); // a state the submit answer stated (Azure), for observe()
+        switch (v.what) {
+        case k::poll: {
+            if (v.capture.kind == url_source::from::header)
+                strings_.set(slot_location, detail::clean_header_url(v.capture.header_value));
+            if (auto refusal = follow_source(v.url, strings_.get(slot_submit_url), slot_monitor, code, r))
+                return std::move(*refusal);
             leave_submit();
-            return on_succeeded(r, body_ok ? &fields : nullptr, base_copy, now);
+            return schedule_poll(r, now);
         }
-        if (code == 400)
-            return fail(failure_reason::request_rejected, code, "the submit was rejected (400)", &r);
-        if (Policy::is_submit_throttled(code) || (Policy::is_submit_ambiguous(code) && opts_->resubmit_on_ambiguous))
-            return retry_after_error(&r, now, http_detail(code, "submit"));
+        case k::succeed:
+        case k::fetch: {
+            // Done at once. The submit URL is the base of relative URLs in this answer.
+            const std::string base_copy(strings_.get(slot_submit_url));
+            if (!Policy::keeps_original_url) strings_.clear(slot_submit_url); // may be long; not needed
+            return on_done(v, r, base_copy, now);
+        }
+        case k::operation_failed: return fail(failure_reason::operation_failed, code, "the operation failed", &r, v.fields);
+        case k::canceled: return canceled_by_server();
+        case k::rejected: return fail(failure_reason::request_rejected, code, "the submit was rejected (400)", &r);
+        case k::resubmit: return retry_after_error(&r, now, http_detail(code, "submit"));
+        case k::protocol_error: return fail(failure_reason::protocol_error, code, v.why, &r);
+        default: break;
+        }
         return fail(failure_reason::http_error, code, http_detail(code, "submit"), &r);
     }
 
     // --- a status answer: decision-table rows "poll" ---------------------------------------
-    action on_status_answer(const response_view& r, time_point now) {
+    action on_status_answer(const verdict& v, const response_view& r, time_point now) {
+        using k = verdict::kind;
         const int code = r.status;
-        if (!Policy::is_status_answer(code)) {
-            if (Policy::is_retryable(code)) return retry_after_error(&r, now, http_detail(code, "status"));
-            return fail(failure_reason::http_error, code, http_detail(code, "status"), &r);
-        }
-        detail::status_fields fields;
-        if (r.body.size() > max_body_bytes()) return bad_answer(r, now, "the status body exceeds max_body_bytes");
-        if (const detail::json_error je = detail::scan_status_body(r.body, fields); je != detail::json_error::none) {
-            std::string d = "the status body is not a valid JSON object (";
-            d += detail::to_string(je);
-            d += ")";
-            return bad_answer(r, now, d);
-        }
-        if (fields.status.kind != detail::json_kind::string)
-            return bad_answer(r, now, "the status body has no string status");
-        if (!record_status(fields)) return bad_answer(r, now, "the status value is not valid");
+        if (v.what == k::retry) return retry_after_error(&r, now, http_detail(code, "status"));
+        if (v.what == k::http_error) return fail(failure_reason::http_error, code, http_detail(code, "status"), &r);
+        if (v.what == k::bad_answer) return bad_answer(v, r, now);
+        if (!record_status(v)) return bad_answer(policy_detail::make(k::bad_answer, "the status value is not valid"), r, now);
         errors_ = 0; // a good status answer resets the count (PROTOCOL.md 10.5)
-        switch (Policy::classify_status(fields.status)) {
-        case status_kind::in_progress:
-            if (const std::string_view* next = Policy::monitor_from_status(r.headers, opts_->version)) {
-                note_version(protocol_version::v2);
+        switch (v.what) {
+        case k::poll:
+            if (v.url.kind == url_source::from::header && !is_current_monitor(v.url.header_value)) {
                 // Resolution reads the old monitor before `follow` overwrites it.
-                if (detail::clean_header_url(*next) != strings_.get(slot_monitor)) {
-                    if (auto refusal = follow(*next, strings_.get(slot_monitor), slot_monitor, "Operation-Location", code, &r))
-                        return std::move(*refusal);
-                }
+                if (auto refusal = follow_source(v.url, strings_.get(slot_monitor), slot_monitor, code, r))
+                    return std::move(*refusal);
             }
             return schedule_poll(r, now);
-        case status_kind::succeeded:
-            return on_succeeded(r, &fields, strings_.get(slot_monitor), now);
-        case status_kind::failed:
-            return fail(failure_reason::operation_failed, code, "the operation failed", &r, &fields);
-        case status_kind::canceled:
-            enter(phase::canceled);
-            canceled_by_ = cancel_source::server;
-            return canceled{cancel_source::server};
+        case k::succeed:
+        case k::fetch: return on_done(v, r, strings_.get(slot_monitor), now);
+        case k::operation_failed: return fail(failure_reason::operation_failed, code, "the operation failed", &r, v.fields);
+        case k::canceled: return canceled_by_server();
+        case k::protocol_error: return fail(failure_reason::protocol_error, code, v.why, &r);
+        default: break;
         }
-        return schedule_poll(r, now);
+        return fail(failure_reason::http_error, code, http_detail(code, "status"), &r);
     }
 
-    // --- a resource answer: decision-table rows "fetch" -------------------------------------
-    action on_resource_answer(const response_view& r, time_point now) {
+    // --- the final GET: decision-table rows "fetch" -----------------------------------------
+    action on_final_answer(const verdict& v, const response_view& r, time_point now) {
+        using k = verdict::kind;
         const int code = r.status;
-        if (Policy::is_resource_ok(code)) {
-            return succeed(result_source::final);
+        switch (v.what) {
+        case k::succeed: return succeed(v.source, v.member);
+        case k::not_ready: {
+            errors_ = 0;
+            return request(purpose::resource, server_or_default_delay(r), now, &r, /*counts_as_poll=*/true);
         }
-        if (Policy::is_retryable(code)) return retry_after_error(&r, now, http_detail(code, "resource"));
+        case k::retry: return retry_after_error(&r, now, http_detail(code, "resource"));
+        default: break;
+        }
         return fail(failure_reason::http_error, code, http_detail(code, "resource"), &r);
     }
 
-    /// A `Succeeded` answer (or a submit done at once): find the resource, fetch or finish.
-    action on_succeeded(const response_view& r, const detail::status_fields* fields, std::string_view base,
-                        time_point now) {
-        const url_source src = Policy::final_resource(r.status, r.headers, fields);
-        if (src.kind == url_source::from::none) return succeed(result_source::none);
-        std::string from_body;
-        std::string_view ref = src.header_value;
-        if (src.kind == url_source::from::body) {
-            if (!detail::unescape_json_string(src.body_value.raw, from_body))
-                return fail(failure_reason::protocol_error, r.status, "resourceLocation is not a valid string", &r);
-            ref = from_body;
-        }
-        if (auto refusal = follow(ref, base, slot_resource, src.name, r.status, &r)) return std::move(*refusal);
-        if (!opts_->fetch_resource) return succeed(result_source::none);
+    /// The operation is done: succeed where the result is, or GET it (PROTOCOL.md 10.9: the
+    /// GET has delay 0; with `fetch_resource` off the URL is only reported).
+    action on_done(const verdict& v, const response_view& r, std::string_view base, time_point now) {
+        if (v.what == verdict::kind::succeed) return succeed(v.source, v.member);
+        if (auto refusal = follow_source(v.url, base, slot_resource, r.status, r)) return std::move(*refusal);
+        if (!opts_->fetch_resource) return succeed(result_source::none, false);
         enter(phase::fetching);
-        return request(purpose::resource, 0, now); // PROTOCOL.md 10.9: delay 0
+        return request(purpose::resource, 0, now, &r);
     }
 
     /// The status answer was unusable: count it, and fail with protocol_error on the last.
-    action bad_answer(const response_view& r, time_point now, std::string_view why) {
-        std::string d(why);
+    action bad_answer(const verdict& v, const response_view& r, time_point now) {
+        std::string d(v.why);
+        if (v.json != detail::json_error::none) {
+            d += " (";
+            d += detail::to_string(v.json);
+            d += ")";
+        }
         if (!r.body.empty()) {
             d += "; body: ";
             detail::append_excerpt(d, r.body);
@@ -576,7 +726,7 @@ private:
     /// fails, else retry the same request after Retry-After (clamped) or backoff.
     action retry_after_error(const response_view* r, time_point now, std::string_view detail_text,
                              failure_reason exhausted = failure_reason::too_many_errors) {
-        if (errors_ < UINT16_MAX) ++errors_;
+        if (errors_ < UINT32_MAX) ++errors_;
         if (errors_ >= max_errors()) {
             std::string d(detail_text);
             d += "; ";
@@ -593,32 +743,36 @@ private:
             if (opts_->jitter) d = detail::jittered_ms(d, detail::splitmix64_next(jitter_state_));
             delay = clamp(d);
         }
-        return request(pending_purpose_, delay, now);
+        return request(pending_purpose_, delay, now, r);
+    }
+
+    /// Retry-After (clamped), else the default interval (clamped).
+    std::int64_t server_or_default_delay(const response_view& r) const noexcept {
+        std::uint64_t server_ms = 0;
+        return read_retry_after(r.headers, server_ms) ? clamp(saturate(server_ms))
+                                                      : clamp(static_cast<std::int64_t>(opts_->default_poll_interval.count()));
     }
 
     /// In progress: poll again after Retry-After, else the default interval.
     action schedule_poll(const response_view& r, time_point now) {
-        std::uint64_t server_ms = 0;
-        const std::int64_t delay = read_retry_after(r.headers, server_ms)
-                                       ? clamp(saturate(server_ms))
-                                       : clamp(static_cast<std::int64_t>(opts_->default_poll_interval.count()));
-        return request(purpose::status, delay, now);
+        return request(purpose::status, server_or_default_delay(r), now, &r);
     }
 
     /// Every request goes through here: max_polls and the deadline (PROTOCOL.md 10.1, 10.2).
-    action request(purpose p, std::int64_t delay_ms, time_point now) {
+    /// `r`: the answer that led here, whose OData error a timed_out keeps.
+    action request(purpose p, std::int64_t delay_ms, time_point now, const response_view* r,
+                   bool counts_as_poll = false) {
         // Recorded before the limits: a token saved after timed_out keeps the server's wait.
         pending_purpose_ = p;
         pending_delay_ms_ = delay_ms;
-        if (p == purpose::status && opts_->max_polls && polls_ >= *opts_->max_polls)
-            return fail(failure_reason::timed_out, std::nullopt, "max_polls would be passed by the next status request", nullptr);
-        if (opts_->timeout) {
-            const std::int64_t budget = static_cast<std::int64_t>(opts_->timeout->count());
-            const std::int64_t used = detail::ms_between(start_, now);
-            if (delay_ms > budget - used)
-                return fail(failure_reason::timed_out, std::nullopt, "the timeout would be passed by the next request", nullptr);
-        }
-        if (p == purpose::status && polls_ < UINT32_MAX) ++polls_;
+        const bool poll = p == purpose::status || counts_as_poll;
+        if (poll && opts_->max_polls && polls_ >= *opts_->max_polls)
+            return fail(failure_reason::timed_out, std::nullopt, "max_polls would be passed by the next status request", r);
+        // In the clock's own resolution: `now + delay > start + timeout` (10.2), sub-millisecond
+        // times included (both sums saturate at the clock's range).
+        if (opts_->timeout && detail::add_ms(now, delay_ms) > detail::add_ms(start_, static_cast<std::int64_t>(opts_->timeout->count())))
+            return fail(failure_reason::timed_out, std::nullopt, "the timeout would be passed by the next request", r);
+        if (poll && polls_ < UINT32_MAX) ++polls_;
         return make_request();
     }
 
@@ -653,6 +807,50 @@ private:
 
     // --- URLs and origins: PROTOCOL.md section 8 --------------------------------------------
 
+    /// Stores a URL with its credential query parameters removed (no allocation when it has none).
+    void store_url(slot dest, std::string_view url) {
+        if (detail::has_credential_param(url, opts_->credential_query_names))
+            strings_.set(dest, detail::without_credential_params(url, opts_->credential_query_names));
+        else
+            strings_.set(dest, url);
+    }
+
+    /// True when a monitor header names the monitor we already poll: as stored, or as the
+    /// service last sent it (a relative reference, or one that lacked an add_query parameter),
+    /// so that a steady poll neither resolves nor allocates.
+    bool is_current_monitor(std::string_view raw) const noexcept {
+        const std::string_view ref = detail::clean_header_url(raw);
+        return ref == strings_.get(slot_monitor) || (!ref.empty() && ref == strings_.get(slot_monitor_ref));
+    }
+
+    /// Resolves and follows the URL a verdict names into `dest` (monitor or resource).
+    std::optional<action> follow_source(const url_source& src, std::string_view base, slot dest, int code,
+                                        const response_view& r) {
+        switch (src.kind) {
+        case url_source::from::header: return follow(src.header_value, base, dest, src.name, code, &r);
+        case url_source::from::body: {
+            std::string from_body;
+            if (!detail::unescape_json_string(src.body_value.raw, from_body)) {
+                std::string d(src.name);
+                d += " is not a valid string";
+                return fail(failure_reason::protocol_error, code, d, &r);
+            }
+            return follow(from_body, base, dest, src.name, code, &r);
+        }
+        case url_source::from::original: {
+            const std::string url(strings_.get(slot_submit_url)); // copied: dest may share the table
+            return follow(url, url, dest, "submit", code, &r);
+        }
+        case url_source::from::location: {
+            const std::string ref(strings_.get(slot_location));
+            const std::string original(strings_.get(slot_submit_url));
+            return follow(ref, original, dest, "Location", code, &r);
+        }
+        case url_source::from::none: break;
+        }
+        return fail(failure_reason::protocol_error, code, "no URL to follow", &r);
+    }
+
     /// Cleans, resolves against `base`, checks and stores a URL into `dest`. Returns the
     /// failed action when the URL is refused; it carries the answer `r`'s error (10.18).
     std::optional<action> follow(std::string_view raw, std::string_view base, slot dest, std::string_view name, int code,
@@ -682,12 +880,25 @@ private:
             return fail(failure_reason::cross_origin, code, d, r);
         }
         if (same && !opts_->add_query.empty()) {
-            if (url.data() != resolved.data()) resolved.assign(url.data(), url.size());
-            for (const auto& q : opts_->add_query)
-                if (!detail::has_query_param(resolved, q.first)) detail::append_query_param(resolved, q.first, q.second);
-            url = resolved;
+            bool missing = false;
+            for (const auto& q : opts_->add_query) missing = missing || !detail::has_query_param(url, q.first);
+            if (missing) {
+                if (url.data() != resolved.data()) resolved.assign(url.data(), url.size());
+                for (const auto& q : opts_->add_query)
+                    if (!detail::has_query_param(resolved, q.first)) detail::append_query_param(resolved, q.first, q.second);
+                url = resolved;
+            }
         }
-        strings_.set(dest, url);
+        if (dest == slot_monitor) {
+            store_url(slot_monitor, url);
+            // The reference as sent, kept only when it differs from what is stored (and holds no
+            // credential), so is_current_monitor() can skip the next identical header.
+            const bool keep_ref = ref != strings_.get(slot_monitor) &&
+                                  !detail::has_credential_param(ref, opts_->credential_query_names);
+            strings_.set(slot_monitor_ref, keep_ref ? ref : std::string_view());
+        } else {
+            store_url(dest, url);
+        }
         (dest == slot_monitor ? monitor_same_origin_ : resource_same_origin_) = same;
         return std::nullopt;
     }
@@ -697,7 +908,6 @@ private:
     /// Used by resume() for the URLs in a token; follow() checks freshly resolved URLs with
     /// origin_allowed() directly.
     bool url_allowed(std::string_view url, bool& same) const noexcept {
-        // One parse: within max_url_length() it is check_absolute_url, and its parts are parse_origin's.
         // max_url_length applies to the resolved URL (10.11), before follow() adds query
         // parameters: a URL from a token may be longer by those, or resume() would refuse
         // save()'s own token.
@@ -731,23 +941,17 @@ private:
 
     // --- observations -----------------------------------------------------------------------
 
-    void note_version(protocol_version evidence) noexcept {
-        if (version_ == protocol_version::unknown) version_ = evidence;
-    }
-
     /// Stores operationId, status and created from a good status answer. Equal values are
     /// not rewritten, so a steady-state poll allocates nothing.
-    bool record_status(const detail::status_fields& f) {
-        if (!keep_string(f.status, slot_status)) return false;
-        if (f.operation_id.kind == detail::json_kind::string) keep_string(f.operation_id, slot_operation_id);
-        note_version(Policy::version_evidence(f));
-        if (const detail::json_field* c = Policy::created_field(f, version_)) {
-            keep_string(*c, slot_created); // created_unix_ms is derived from the text in observe()
-        }
+    bool record_status(const verdict& v) {
+        if (!keep_string(v.status_word, slot_status)) return false;
+        if (v.fields != nullptr) keep_string(v.fields->operation_id, slot_operation_id);
+        keep_string(v.created_text, slot_created); // created_unix_ms is derived in observe()
         return true;
     }
 
     bool keep_string(const detail::json_field& f, slot s) {
+        if (f.kind != detail::json_kind::string) return true;
         if (!f.escaped) {
             strings_.assign_if_changed(s, f.raw);
             return true;
@@ -765,11 +969,31 @@ private:
     }
 
     void leave_submit() {
-        strings_.clear(slot_submit_url); // the path and query may hold a key: keep only the origin
+        // The path and query are the caller's business (credentials are already gone); a
+        // policy that polls or fetches the submit URL keeps it.
+        if (!Policy::keeps_original_url) strings_.clear(slot_submit_url);
         enter(phase::polling);
     }
 
-    // --- terminal: failed ------------------------------------------------------------------
+    // --- terminal actions --------------------------------------------------------------------
+
+    /// Ends the operation successfully; the result is where `source` says. For a result read
+    /// from an answer, `resource_location` is the URL that answer came from.
+    action succeed(result_source source, bool member) {
+        if (source == result_source::submit) strings_.set(slot_resource, strings_.get(slot_submit_url));
+        else if (source == result_source::status || source == result_source::poll)
+            strings_.set(slot_resource, strings_.get(slot_monitor));
+        enter(phase::succeeded);
+        result_source_ = source;
+        result_member_ = member && !opts_->result_member.empty();
+        return succeeded_action();
+    }
+
+    action canceled_by_server() {
+        enter(phase::canceled);
+        canceled_by_ = cancel_source::server;
+        return canceled{cancel_source::server};
+    }
 
     static std::string http_detail(int code, std::string_view what) {
         std::string d = "HTTP ";
@@ -806,7 +1030,8 @@ private:
                     err_message = error_.get()->message;
                 }
             }
-            if (je != detail::json_error::none && !r->body.empty() && reason != failure_reason::protocol_error)
+            if (je != detail::json_error::none && !r->body.empty() && reason != failure_reason::protocol_error &&
+                reason != failure_reason::timed_out)
                 excerpt_of = r->body;
         }
         enter(phase::failed);
@@ -852,17 +1077,11 @@ private:
         strings_.set(slot_detail, std::string_view(first, total));
     }
 
-    /// Ends the operation successfully; the result is where `source` says.
-    action succeed(result_source source) {
-        enter(phase::succeeded);
-        result_source_ = source;
-        return succeeded_action();
-    }
-
     succeeded succeeded_action() const noexcept {
         succeeded s;
         s.resource_location = strings_.get(slot_resource);
         s.source = result_source_;
+        if (result_member_) s.result_member = opts_->result_member;
         return s;
     }
 
@@ -894,20 +1113,20 @@ private:
     std::int64_t pending_delay_ms_ = 0;
     std::uint64_t jitter_state_ = 0;
     std::uint32_t polls_ = 0;
-    std::uint16_t errors_ = 0;
+    std::uint32_t errors_ = 0;
     std::int32_t http_status_ = 0;
     phase phase_ = phase::idle;
-    protocol_version version_ = protocol_version::unknown;
+    typename Policy::state pstate_{};
     purpose pending_purpose_ = purpose::submit;
     failure_reason reason_ = failure_reason::protocol_error;
     cancel_source canceled_by_ = cancel_source::client;
     result_source result_source_ = result_source::none;
+    bool result_member_ = false;
     bool started_ = false;
     bool monitor_same_origin_ = false;
     bool resource_same_origin_ = false;
     bool has_wall_ = false;
     bool has_http_status_ = false;
-
 };
 
 /// The Azure Maps Creator operation (v1 and v2).

@@ -23,6 +23,26 @@ constexpr const char* to_string(protocol_version v) noexcept {
     return v == protocol_version::v1 ? "v1" : v == protocol_version::v2 ? "v2" : "auto";
 }
 
+/// Azure family: which request gives the final result (`final-state-via`, FAMILY.md 3).
+enum class final_state : std::uint8_t {
+    unset = 0,                 ///< the rules F5-F8 decide
+    azure_async_operation = 1, ///< `azure-async-operation`
+    location = 2,              ///< `location`
+    original_uri = 3,          ///< `original-uri`
+    operation_location = 4,    ///< `operation-location`
+};
+
+constexpr const char* to_string(final_state f) noexcept {
+    switch (f) {
+    case final_state::unset: return "unset";
+    case final_state::azure_async_operation: return "azure-async-operation";
+    case final_state::location: return "location";
+    case final_state::original_uri: return "original-uri";
+    case final_state::operation_location: return "operation-location";
+    }
+    return "unset";
+}
+
 /// Configuration, given at construction and never read from the environment.
 /// Defaults are those of PROTOCOL.md section 7; every duration is in milliseconds.
 struct options {
@@ -35,7 +55,8 @@ struct options {
     /// Backoff for the n-th consecutive error: backoff_base * 2^(n-1), saturating.
     std::chrono::milliseconds backoff_base{1000};
     /// The n-th consecutive error (bad answers and retryable errors together) fails the
-    /// operation when n >= this (a value below 1 means 1).
+    /// operation when n >= this (a value below 1 means 1). Every int is honoured: the
+    /// counter is wide enough, so every operation that keeps failing ends.
     int max_consecutive_errors = 5;
     /// Overall deadline, counted from the first input's `now`. None by default.
     std::optional<std::chrono::milliseconds> timeout;
@@ -63,8 +84,30 @@ struct options {
     /// Query parameters added to followed same-origin monitor and resource URLs that lack
     /// them (some services drop `api-version`). Names compare exactly.
     std::vector<std::pair<std::string, std::string>> add_query;
+    /// Query parameter names that carry credentials, besides `subscription-key` (always one;
+    /// names compare ASCII case-insensitively). They are removed from every URL the machine
+    /// keeps or emits -- the submit URL included -- so no token, observation or request URL
+    /// holds a credential; drivers attach credentials themselves to `same_origin` requests.
+    std::vector<std::string> credential_query_names;
+
+    // --- Maps (creator_policy) only ------------------------------------------------------
     /// `unknown` detects the version; `v1`/`v2` pin it (PROTOCOL.md 10.16).
     protocol_version version = protocol_version::unknown;
+
+    // --- Azure family (azure_policy) only: FAMILY.md -------------------------------------
+    /// `final-state-via` of the operation's definition (FAMILY.md 3, 4.17).
+    final_state final_state_via = final_state::unset;
+    /// When not empty, a result read from the terminal status answer is this top-level
+    /// member of it (Azure.Core: `result`), not the whole body.
+    std::string result_member;
+    /// Extra terminal `status` / `provisioningState` words (ASCII case-insensitive), beside
+    /// Succeeded/Completed, Failed, Canceled/Cancelled (FAMILY.md 4.1).
+    std::vector<std::string> succeeded_words;
+    std::vector<std::string> failed_words;
+    std::vector<std::string> canceled_words;
+    /// Resend a PUT or DELETE submit after 500/502/504 or a transport error: they are
+    /// idempotent (RFC 9110 9.2.2, FAMILY.md 4.22). POST/PATCH follow `resubmit_on_ambiguous`.
+    bool resubmit_idempotent = true;
 };
 
 } // namespace azmaps::lro

@@ -83,6 +83,7 @@ struct status_fields {
     json_field created;           ///< "created"
     json_field resource_location; ///< "resourceLocation"
     json_field error;             ///< "error"
+    json_field properties;        ///< "properties" (Azure resources: `properties.provisioningState`)
 };
 
 namespace json_impl {
@@ -659,6 +660,7 @@ inline json_field* match_status_key(const char* k, std::size_t n, status_fields&
     case 5: return std::memcmp(k, "error", 5) == 0 ? &out.error : nullptr;
     case 6: return std::memcmp(k, "status", 6) == 0 ? &out.status : nullptr;
     case 7: return std::memcmp(k, "created", 7) == 0 ? &out.created : nullptr;
+    case 10: return std::memcmp(k, "properties", 10) == 0 ? &out.properties : nullptr;
     case 11: return std::memcmp(k, "operationId", 11) == 0 ? &out.operation_id : nullptr;
     case 15: return std::memcmp(k, "createdDateTime", 15) == 0 ? &out.created_date_time : nullptr;
     case 16: return std::memcmp(k, "resourceLocation", 16) == 0 ? &out.resource_location : nullptr;
@@ -826,7 +828,7 @@ inline json_error scan_status_body(std::string_view body, status_fields& out, in
     using namespace json_impl;
     // Field by field: one aggregate assignment compiles to a slow `rep stos` on some targets.
     for (json_field* f : {&out.status, &out.operation_id, &out.created_date_time, &out.created,
-                          &out.resource_location, &out.error}) {
+                          &out.resource_location, &out.error, &out.properties}) {
         f->kind = json_kind::absent;
         f->raw = std::string_view();
         f->escaped = false;
