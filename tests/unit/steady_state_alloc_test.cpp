@@ -1,6 +1,7 @@
 // Zero heap allocations on a steady-state poll step (a Running answer on an unchanged
 // monitor URL), counted with a replaced global operator new, not guessed.
 #include <azmaps/lro.hpp>
+#include <azmaps/lro/azure_policy.hpp>
 
 #include <gtest/gtest.h>
 
@@ -52,18 +53,20 @@ struct counting_scope {
 
 lro::time_point at(std::int64_t ms) { return lro::time_point(std::chrono::milliseconds(ms)); }
 
+template <class Operation = lro::operation>
 long allocations_over_steady_steps(const std::vector<lro::header>& accept_headers,
                                    const std::vector<lro::header>& poll_headers, const std::string& body,
-                                   const lro::options& o = {}) {
-    auto op = lro::operation::start("POST", "https://us.atlas.microsoft.com/mapData?api-version=2.0&subscription-key=k", o);
+                                   const lro::options& o = {}, const char* method = "POST", int accept_code = 202,
+                                   int poll_code = 200) {
+    auto op = Operation::start(method, "https://us.atlas.microsoft.com/mapData?api-version=2.0&subscription-key=k", o);
     EXPECT_TRUE(op.has_value());
     std::int64_t now = 0;
-    EXPECT_TRUE(std::holds_alternative<lro::send_request>(op->on_response({202, accept_headers, ""}, at(now))));
+    EXPECT_TRUE(std::holds_alternative<lro::send_request>(op->on_response({accept_code, accept_headers, ""}, at(now))));
     // First poll: the operationId, status and created text are stored (this may allocate).
-    EXPECT_TRUE(std::holds_alternative<lro::send_request>(op->on_response({200, poll_headers, body}, at(now += 1000))));
+    EXPECT_TRUE(std::holds_alternative<lro::send_request>(op->on_response({poll_code, poll_headers, body}, at(now += 1000))));
     counting_scope scope;
     for (int i = 0; i < 1000; ++i) {
-        const lro::action a = op->on_response({200, poll_headers, body}, at(now += 1000));
+        const lro::action a = op->on_response({poll_code, poll_headers, body}, at(now += 1000));
         if (!std::holds_alternative<lro::send_request>(a)) {
             ADD_FAILURE() << "not a request at step " << i;
             break;
@@ -114,4 +117,53 @@ TEST(SteadyState, DefaultIntervalAndBackoffFreeStepsAllocateNothing) {
     const std::vector<lro::header> accept{{"Operation-Location", monitor}};
     const std::vector<lro::header> poll{{"Content-Type", "application/json"}};
     EXPECT_EQ(allocations_over_steady_steps(accept, poll, R"({"status":"NotStarted"})", o), 0);
+}
+
+// A relative Operation-Location repeated on every answer: it names the monitor already polled,
+// so the step neither resolves nor allocates (it did both on every poll).
+TEST(SteadyState, RepeatedRelativeOperationLocationAllocatesNothing) {
+    const std::string relative = "/mapData/operations/c587574e-add9-4ef7-9788-1635bed9a87e?api-version=2.0";
+    const std::vector<lro::header> accept{{"Operation-Location", relative}};
+    const std::vector<lro::header> poll{{"Operation-Location", relative}, {"Retry-After", "1"}};
+    EXPECT_EQ(allocations_over_steady_steps(accept, poll, R"({"status":"Running"})"), 0);
+}
+
+// A monitor header that lacks an add_query parameter: the stored monitor has it appended, the
+// header never will, and the step must still recognise it.
+TEST(SteadyState, MonitorLackingAnAddQueryParameterAllocatesNothing) {
+    lro::options o;
+    o.add_query = {{"api-version", "2.0"}};
+    const std::string bare = "https://us.atlas.microsoft.com/mapData/operations/c587574e-add9-4ef7-9788-1635bed9a87e";
+    const std::vector<lro::header> accept{{"Operation-Location", bare}};
+    const std::vector<lro::header> poll{{"Operation-Location", bare}, {"Retry-After", "1"}};
+    EXPECT_EQ(allocations_over_steady_steps(accept, poll, R"({"status":"Running"})", o), 0);
+}
+
+// The Azure family: an Azure.Core Operation-Location poll, an ARM Azure-AsyncOperation poll,
+// a Location poll (202) and a body poll (provisioningState) are allocation-free when steady.
+TEST(SteadyState, AzureOperationLocationStepAllocatesNothing) {
+    const std::vector<lro::header> accept{{"Operation-Location", monitor}};
+    const std::vector<lro::header> poll{{"Operation-Location", monitor}, {"Retry-After", "1"}};
+    EXPECT_EQ(allocations_over_steady_steps<lro::azure_operation>(accept, poll, R"({"id":"1","status":"Running"})"), 0);
+}
+
+TEST(SteadyState, AzureAsyncOperationStepAllocatesNothing) {
+    const std::vector<lro::header> accept{{"Azure-AsyncOperation", monitor}, {"Location", "/things/1"}};
+    const std::vector<lro::header> poll{{"Azure-AsyncOperation", monitor}};
+    EXPECT_EQ(allocations_over_steady_steps<lro::azure_operation>(accept, poll, R"({"status":"InProgress"})", {}, "PUT", 201),
+              0);
+}
+
+TEST(SteadyState, AzureLocationStepAllocatesNothing) {
+    const std::vector<lro::header> accept{{"Location", monitor}};
+    const std::vector<lro::header> poll{{"Location", monitor}, {"Retry-After", "1"}};
+    EXPECT_EQ(allocations_over_steady_steps<lro::azure_operation>(accept, poll, "", {}, "POST", 202, 202), 0);
+}
+
+TEST(SteadyState, AzureBodyPollStepAllocatesNothing) {
+    const std::vector<lro::header> accept{};
+    const std::vector<lro::header> poll{{"Retry-After", "1"}};
+    EXPECT_EQ(allocations_over_steady_steps<lro::azure_operation>(
+                  accept, poll, R"({"id":"/things/1","properties":{"provisioningState":"Updating"}})", {}, "PUT", 201),
+              0);
 }
