@@ -973,6 +973,16 @@ inline void assign_field(const json_field& f, std::string& dst) {
     if (!unescape_json_string(f.raw, dst)) dst.clear();
 }
 
+/// An OData `code`: a string's decoded value, or a number's JSON text (FAMILY.md 4.5: services
+/// send `"code": 500`); anything else clears it.
+inline void assign_code(const json_field& f, std::string& dst) {
+    if (f.kind == json_kind::other && !f.raw.empty() && (f.raw.front() == '-' || is_digit(f.raw.front()))) {
+        dst.assign(f.raw.data(), f.raw.size());
+        return;
+    }
+    assign_field(f, dst);
+}
+
 /// code / message / target of one validated OData (detail) object; last duplicate wins.
 struct odata_strings {
     json_field code, message, target;
@@ -991,7 +1001,7 @@ inline void push_detail(const json_field& v, std::vector<odata_detail>& out) {
         read_odata_strings(k, kesc, f, s);
     });
     odata_detail d;
-    assign_field(s.code, d.code);
+    assign_code(s.code, d.code);
     assign_field(s.message, d.message);
     assign_field(s.target, d.target);
     out.push_back(std::move(d));
@@ -1035,7 +1045,7 @@ inline void json_impl::read_odata_error(std::string_view object_text, odata_erro
         else if (key_is(k, kesc, "innererror")) inner = v;
         else read_odata_strings(k, kesc, v, s);
     });
-    assign_field(s.code, out.code);
+    assign_code(s.code, out.code);
     assign_field(s.message, out.message);
     assign_field(s.target, out.target);
 
