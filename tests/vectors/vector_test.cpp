@@ -73,6 +73,8 @@ const malformed_case malformed_cases[] = {
     {"bad_base64.json", "is not valid base64"},
     {"top_level_array.json", "the top level must be an object"},
     {"now_not_integer.json", "steps[0].now_ms: must be an integer, not a non-integer number"},
+    {"bad_protocol.json", "protocol: must be \"maps\" or \"azure\", not \"arm\""},
+    {"bad_final_state_via.json", "options.final_state_via: must be \"azure-async-operation\""},
 };
 
 TEST(MalformedVectors, ClearMessageNamingTheFile) {
@@ -122,6 +124,67 @@ TEST(Matching, SubsetOfKeysNestedObjectsArraysExact) {
     EXPECT_FALSE(vec::matches(ordered_json::parse(R"({"monitor":"m"})"), actual));
     EXPECT_FALSE(vec::matches(ordered_json::parse(R"({"nothing":null})"), actual));
     EXPECT_FALSE(vec::matches(ordered_json::parse(R"({"error":null})"), actual));
+}
+
+// --- captures without expect (lro-replay FILE) ---------------------------------------------
+
+const char* const capture_text = R"({"description": "capture", "request": {"method": "POST", "url": "https://us.atlas.microsoft.com/mapData?api-version=2.0"},
+  "steps": [{"now_ms": 0, "response": {"status": 202, "headers": [["Operation-Location", "https://us.atlas.microsoft.com/mapData/operations/1?api-version=2.0"]]}},
+            {"now_ms": 2000, "response": {"status": 200, "body": "{\"status\":\"Failed\"}"}}]})";
+
+TEST(Captures, ReplayWithoutExpectCheckNeedsIt) {
+    // Printing needs no expect list: a user debugging a capture has none.
+    const vec::load_result l = vec::load_text(capture_text, "capture.json", vec::expect_required::no);
+    ASSERT_TRUE(l) << l.error;
+    EXPECT_FALSE(l.vector->has_expect);
+    const auto got = vec::run(*l.vector);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0]["action"], "request");
+    EXPECT_EQ(got[0]["url"], "https://us.atlas.microsoft.com/mapData/operations/1?api-version=2.0");
+    EXPECT_EQ(got[0]["delay_ms"], 2000);
+    EXPECT_EQ(got[1]["action"], "failed");
+    EXPECT_EQ(got[1]["reason"], "operation_failed");
+    // Checking does: the same text is malformed for --check, and check() refuses a vector without one.
+    const vec::load_result strict = vec::load_text(capture_text, "capture.json");
+    EXPECT_FALSE(strict);
+    EXPECT_NE(strict.error.find("missing key \"expect\""), std::string::npos) << strict.error;
+    const vec::check_result r = vec::check(*l.vector);
+    EXPECT_FALSE(r.passed);
+    EXPECT_NE(r.message.find("no \"expect\" list"), std::string::npos) << r.message;
+}
+
+TEST(Captures, ExpectIsStillValidatedWhenPresent) {
+    std::string text = capture_text;
+    text.insert(text.size() - 1, R"(, "expect": [{"action": "request"}])");
+    const vec::load_result l = vec::load_text(text, "capture.json", vec::expect_required::no);
+    EXPECT_FALSE(l);
+    EXPECT_NE(l.error.find("has 1 entries for 2 steps"), std::string::npos) << l.error;
+}
+
+TEST(Protocol, DefaultIsMapsAzureIsNamed) {
+    const vec::load_result maps = vec::load_text(capture_text, "c.json", vec::expect_required::no);
+    ASSERT_TRUE(maps);
+    EXPECT_EQ(maps.vector->protocol, vec::protocol::maps);
+    std::string text = capture_text;
+    text.insert(1, R"("protocol": "azure", "options": {"final_state_via": "location", "result_member": "result",
+        "succeeded_words": ["Done"], "failed_words": ["Broken"], "canceled_words": ["Stopped"], "resubmit_idempotent": false,
+        "credential_query_names": ["sig"]}, )");
+    const vec::load_result az = vec::load_text(text, "c.json", vec::expect_required::no);
+    ASSERT_TRUE(az) << az.error;
+    const azmaps::lro::options& o = az.vector->opts;
+    EXPECT_EQ(az.vector->protocol, vec::protocol::azure);
+    EXPECT_EQ(o.final_state_via, azmaps::lro::final_state::location);
+    EXPECT_EQ(o.result_member, "result");
+    EXPECT_EQ(o.succeeded_words, std::vector<std::string>{"Done"});
+    EXPECT_EQ(o.failed_words, std::vector<std::string>{"Broken"});
+    EXPECT_EQ(o.canceled_words, std::vector<std::string>{"Stopped"});
+    EXPECT_FALSE(o.resubmit_idempotent);
+    EXPECT_EQ(o.credential_query_names, std::vector<std::string>{"sig"});
+    for (const char* fsv : {"azure-async-operation", "original-uri", "operation-location"}) {
+        std::string t = capture_text;
+        t.insert(1, std::string(R"("options": {"final_state_via": ")") + fsv + R"("}, )");
+        EXPECT_TRUE(vec::load_text(t, "c.json", vec::expect_required::no)) << fsv;
+    }
 }
 
 } // namespace

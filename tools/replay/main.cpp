@@ -18,7 +18,8 @@ void usage(std::FILE* out) {
                "Replays azmaps-lro test vectors (tests/vectors/*.json; format in docs/vectors.md).\n"
                "\n"
                "  lro-replay FILE...          print, for each step, the machine's action as one JSON line\n"
-               "                              (with several files, each block starts with '# FILE')\n"
+               "                              (with several files, each block starts with '# FILE');\n"
+               "                              the files need no \"expect\" list (a raw capture will do)\n"
                "  lro-replay --check FILE...  compare each vector with its \"expect\" list: prints\n"
                "                              'PASS name' or 'FAIL name: step N: expected ... got ...',\n"
                "                              then 'N passed, N failed'\n"
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
         status = failed == 0 ? 0 : 1;
     } else {
         for (const std::string& f : files) {
-            const azmaps::lro::vectors::load_result l = azmaps::lro::vectors::load_file(f);
+            const azmaps::lro::vectors::load_result l = azmaps::lro::vectors::load_file(f, azmaps::lro::vectors::expect_required::no);
             if (!l) {
                 std::fflush(stdout);
                 std::fprintf(stderr, "lro-replay: %s\n", l.error.c_str());

@@ -139,6 +139,7 @@ bool get_bytes(reader& rd, const ojson& j, const std::string& where, std::string
     return true;
 }
 
+/// A list of strings (origins, words, parameter names).
 bool get_origin_list(reader& rd, const ojson& j, const std::string& where, std::vector<std::string>& out) {
     if (!j.is_array()) return rd.fail(where, std::string("must be a list of strings, not ") + type_name(j));
     out.clear();
@@ -212,6 +213,28 @@ bool get_options(reader& rd, const ojson& j, const std::string& where, lro::opti
                 if (!get_string(rd, pair[0], wi + "[0]", name) || !get_string(rd, pair[1], wi + "[1]", val)) return false;
                 o.add_query.emplace_back(std::move(name), std::move(val));
             }
+        } else if (key == "final_state_via") {
+            std::string v;
+            if (!get_string(rd, value, w, v)) return false;
+            if (v == "azure-async-operation") o.final_state_via = lro::final_state::azure_async_operation;
+            else if (v == "location") o.final_state_via = lro::final_state::location;
+            else if (v == "original-uri") o.final_state_via = lro::final_state::original_uri;
+            else if (v == "operation-location") o.final_state_via = lro::final_state::operation_location;
+            else
+                return rd.fail(w, "must be \"azure-async-operation\", \"location\", \"original-uri\" or "
+                                  "\"operation-location\", not \"" + v + "\"");
+        } else if (key == "result_member") {
+            if (!get_string(rd, value, w, o.result_member)) return false;
+        } else if (key == "succeeded_words") {
+            if (!get_origin_list(rd, value, w, o.succeeded_words)) return false;
+        } else if (key == "failed_words") {
+            if (!get_origin_list(rd, value, w, o.failed_words)) return false;
+        } else if (key == "canceled_words") {
+            if (!get_origin_list(rd, value, w, o.canceled_words)) return false;
+        } else if (key == "credential_query_names") {
+            if (!get_origin_list(rd, value, w, o.credential_query_names)) return false;
+        } else if (key == "resubmit_idempotent") {
+            if (!get_bool(rd, value, w, o.resubmit_idempotent)) return false;
         } else if (key == "version") {
             std::string v;
             if (!get_string(rd, value, w, v)) return false;
@@ -332,6 +355,7 @@ bool get_step(reader& rd, const ojson& j, const std::string& where, const lro::o
     if (j.contains("trusted_origin")) {
         if (!resuming) return rd.fail(where, "\"trusted_origin\" is allowed only on a resume or resume_token step");
         if (!get_string(rd, j["trusted_origin"], where + ".trusted_origin", s.trusted_origin)) return false;
+        s.has_trusted_origin = true;
     }
     return true;
 }
@@ -344,7 +368,7 @@ std::string stem_of(const std::string& path) {
     return base;
 }
 
-load_result load_text_impl(const std::string& text, const std::string& path) {
+load_result load_text_impl(const std::string& text, const std::string& path, expect_required need) {
     reader rd{path, {}};
     load_result res;
     ojson doc = ojson::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -377,13 +401,14 @@ load_result load_text_impl(const std::string& text, const std::string& path) {
         return done_with_error();
     }
     for (const char* k : {"description", "request", "steps", "expect"})
-        if (!doc.contains(k)) {
+        if (!doc.contains(k) && !(need == expect_required::no && std::string_view(k) == "expect")) {
             rd.fail("", std::string("missing key \"") + k + "\"");
             return done_with_error();
         }
     for (const auto& [key, value] : doc.items()) {
         (void)value;
-        if (key != "description" && key != "request" && key != "options" && key != "steps" && key != "expect" && key != "notes") {
+        if (key != "description" && key != "request" && key != "options" && key != "steps" && key != "expect" && key != "notes" &&
+            key != "protocol") {
             rd.fail("", "unknown top-level key \"" + key + "\"");
             return done_with_error();
         }
@@ -392,6 +417,16 @@ load_result load_text_impl(const std::string& text, const std::string& path) {
     if (v.description.empty()) {
         rd.fail("description", "must not be empty");
         return done_with_error();
+    }
+    if (doc.contains("protocol")) {
+        std::string p;
+        if (!get_string(rd, doc["protocol"], "protocol", p)) return done_with_error();
+        if (p == "maps") v.protocol = protocol::maps;
+        else if (p == "azure") v.protocol = protocol::azure;
+        else {
+            rd.fail("protocol", "must be \"maps\" or \"azure\", not \"" + p + "\"");
+            return done_with_error();
+        }
     }
     const ojson& req = doc["request"];
     if (!req.is_object()) {
@@ -413,7 +448,8 @@ load_result load_text_impl(const std::string& text, const std::string& path) {
     }
     if (doc.contains("options") && !get_options(rd, doc["options"], "options", v.opts)) return done_with_error();
     const ojson& steps = doc["steps"];
-    const ojson& expect = doc["expect"];
+    v.has_expect = doc.contains("expect");
+    const ojson expect = v.has_expect ? doc["expect"] : ojson::array();
     if (!steps.is_array()) {
         rd.fail("steps", std::string("must be a list, not ") + type_name(steps));
         return done_with_error();
@@ -426,7 +462,7 @@ load_result load_text_impl(const std::string& text, const std::string& path) {
         rd.fail("steps", "must not be empty");
         return done_with_error();
     }
-    if (steps.size() != expect.size()) {
+    if (v.has_expect && steps.size() != expect.size()) {
         rd.fail("expect", "has " + std::to_string(expect.size()) + " entries for " + std::to_string(steps.size()) +
                               " steps (one expected action per step)");
         return done_with_error();
@@ -474,6 +510,8 @@ ojson render(const lro::action& a) {
     } else if (const auto* s = std::get_if<lro::succeeded>(&a)) {
         o["action"] = "succeeded";
         o["resource_location"] = nullable(s->resource_location);
+        o["result_source"] = std::string(lro::to_string(s->source));
+        o["result_member"] = nullable(s->result_member);
     } else if (const auto* f = std::get_if<lro::failed>(&a)) {
         o["action"] = "failed";
         o["reason"] = std::string(lro::to_string(f->reason));
@@ -513,15 +551,17 @@ ojson render(const lro::action& a) {
 
 ojson refused_line(lro::errc e) { return render(lro::action{lro::refused{e}}); }
 
-std::vector<ojson> run_impl(const vector_file& v) {
+/// `Op` is `basic_operation<creator_policy>` or `basic_operation<azure_policy>`.
+template <class Op>
+std::vector<ojson> run_with(const vector_file& v) {
     std::vector<ojson> out;
     out.reserve(v.steps.size());
-    auto started = lro::operation::start(v.method, v.url, v.opts);
+    auto started = Op::start(v.method, v.url, v.opts);
     if (!started) {
         for (std::size_t i = 0; i < v.steps.size(); ++i) out.push_back(refused_line(started.error()));
         return out;
     }
-    lro::operation op = std::move(started).value();
+    Op op = std::move(started).value();
     lro::options current = v.opts;
     std::vector<lro::header> hs;
     for (const step& s : v.steps) {
@@ -556,8 +596,9 @@ std::vector<ojson> run_impl(const vector_file& v) {
             }
             const lro::options& next = s.resume_options ? *s.resume_options : current;
             // The caller's own record of the submit: the vector's request URL, unless the step
-            // names another origin to trust.
-            auto resumed = lro::operation::resume(token, next, now, s.trusted_origin.empty() ? std::string_view(v.url) : std::string_view(s.trusted_origin));
+            // names another origin to trust (an empty one tests errc::origin_required).
+            auto resumed = Op::resume(token, next, now,
+                                      s.has_trusted_origin ? std::string_view(s.trusted_origin) : std::string_view(v.url));
             if (!resumed) {
                 out.push_back(refused_line(resumed.error()));
                 break;
@@ -571,6 +612,10 @@ std::vector<ojson> run_impl(const vector_file& v) {
         }
     }
     return out;
+}
+
+std::vector<ojson> run_impl(const vector_file& v) {
+    return v.protocol == protocol::azure ? run_with<lro::azure_operation>(v) : run_with<lro::operation>(v);
 }
 
 bool matches_impl(const ojson& expected, const ojson& actual) {
@@ -593,10 +638,10 @@ bool matches_impl(const ojson& expected, const ojson& actual) {
 
 } // namespace
 
-load_result load_text(const std::string& text, const std::string& path) {
+load_result load_text(const std::string& text, const std::string& path, expect_required need) {
 #if defined(__cpp_exceptions)
     try {
-        return load_text_impl(text, path);
+        return load_text_impl(text, path, need);
     } catch (const std::bad_alloc&) {
         load_result r;
         r.error = path + ": out of memory while reading the vector";
@@ -607,11 +652,11 @@ load_result load_text(const std::string& text, const std::string& path) {
         return r;
     }
 #else
-    return load_text_impl(text, path);
+    return load_text_impl(text, path, need);
 #endif
 }
 
-load_result load_file(const std::string& path) {
+load_result load_file(const std::string& path, expect_required need) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         load_result r;
@@ -624,7 +669,7 @@ load_result load_file(const std::string& path) {
         r.error = path + ": cannot read the file";
         return r;
     }
-    return load_text(text, path);
+    return load_text(text, path, need);
 }
 
 std::vector<nlohmann::ordered_json> run(const vector_file& v) {
@@ -649,6 +694,10 @@ bool matches(const nlohmann::ordered_json& expected, const nlohmann::ordered_jso
 
 check_result check(const vector_file& v) {
     check_result r;
+    if (!v.has_expect) {
+        r.message = "FAIL " + v.name + ": no \"expect\" list to check against (run without --check to see the actions)";
+        return r;
+    }
     const std::vector<ojson> got = run(v);
     if (got.size() != v.steps.size()) {
         r.message = "FAIL " + v.name + ": the run produced " + std::to_string(got.size()) + " actions for " +

@@ -8,6 +8,7 @@
 #define AZMAPS_LRO_TOOLS_REPLAY_VECTOR_HPP
 
 #include <azmaps/lro.hpp>
+#include <azmaps/lro/azure_policy.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,13 @@ struct step {
     std::string token;
     std::optional<lro::options> resume_options; ///< `"options"` on a resume step
     std::string trusted_origin;                 ///< `"trusted_origin"` on a resume step
+    bool has_trusted_origin = false;            ///< the key was given (even as "": origin_required)
+};
+
+/// Which policy runs the vector (`"protocol"`, default maps).
+enum class protocol {
+    maps,  ///< `basic_operation<creator_policy>` (PROTOCOL.md)
+    azure, ///< `basic_operation<azure_policy>` (FAMILY.md)
 };
 
 /// A parsed vector file.
@@ -49,12 +57,18 @@ struct vector_file {
     std::string path;        ///< as given to load_file
     std::string name;        ///< the file stem
     std::string description;
+    vectors::protocol protocol = vectors::protocol::maps;
     std::string method;
     std::string url;
     lro::options opts;
     std::vector<step> steps;
     std::vector<nlohmann::ordered_json> expect; ///< one object per step, keys in file order
+    bool has_expect = false; ///< false only when loaded with `expect_required::no` and absent
 };
+
+/// Whether a vector must carry `expect`: `lro-replay FILE` replays a capture that has none,
+/// `--check` and the tests need it.
+enum class expect_required { yes, no };
 
 /// A vector or the reason it could not be read. `error` always starts with the path.
 struct load_result {
@@ -64,10 +78,11 @@ struct load_result {
 };
 
 /// Reads and validates a vector file. Never throws.
-load_result load_file(const std::string& path);
+load_result load_file(const std::string& path, expect_required need = expect_required::yes);
 
 /// Parses vector text (`path` is used for messages and the name). Never throws.
-load_result load_text(const std::string& text, const std::string& path);
+load_result load_text(const std::string& text, const std::string& path,
+                      expect_required need = expect_required::yes);
 
 /// Runs the vector through a fresh machine: one action object per step, with the keys in
 /// the order of VECTORS.md. Never throws.
@@ -87,7 +102,8 @@ struct check_result {
     std::string message; ///< `PASS name` or `FAIL name: step N: expected ... got ...`
 };
 
-/// Runs `v` and compares against its `expect`, stopping at the first mismatch.
+/// Runs `v` and compares against its `expect`, stopping at the first mismatch. A vector
+/// without `expect` fails with a message saying so.
 check_result check(const vector_file& v);
 
 /// Loads and checks a file; a malformed file is a failure whose message names it.
