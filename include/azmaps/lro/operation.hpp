@@ -630,8 +630,8 @@ private:
         (void)record_status(v); // a state the submit answer stated (Azure), for observe()
         switch (v.what) {
         case k::poll: {
-            if (v.capture.kind == url_source::from::header)
-                strings_.set(slot_location, detail::clean_header_url(v.capture.header_value));
+            if (v.capture.kind == url_source::from::header) // kept unresolved; credentials removed like any URL
+                store_url(slot_location, detail::clean_header_url(v.capture.header_value));
             if (auto refusal = follow_source(v.url, strings_.get(slot_submit_url), slot_monitor, code, r))
                 return std::move(*refusal);
             leave_submit();
