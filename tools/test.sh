@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, as the README's test command and CI (.ci/run) run it:
-#   1. GCC, C++17, with exceptions: unit, vector, property, end-to-end, consumer tests
+#   1. GCC, C++17, with exceptions: unit, vector, property, end-to-end, consumer tests, and the
+#      checks run once (headers alone with strict warnings under GCC and Clang, C++17/20;
+#      clang-tidy; the API reference; a configure with no optional package)
 #   2. Clang, C++20, -fno-exceptions -fno-rtti: the library's unit tests
 #   3. GCC, C++20, -fno-exceptions -fno-rtti: the library's unit tests
 #   4. Clang, C++17, ASan + UBSan: every test again
@@ -17,7 +19,7 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 run_stage() { # name, cmake args...
   local name=$1; shift
   echo "=== stage: $name"
-  cmake -S "$root" -B "build/$name" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S "$root" -B "build/$name" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZMAPS_LRO_REQUIRE_DEPS=ON "$@" >/dev/null
   cmake --build "build/$name" -j "$jobs"
   (cd "build/$name" && ctest --output-on-failure -j "$jobs" --timeout 900)
 }

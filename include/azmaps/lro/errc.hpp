@@ -87,6 +87,7 @@ inline const std::error_category& lro_category() noexcept {
     return category;
 }
 
+/// `std::error_code` for `e` in `lro_category()`; found by ADL, so `std::error_code ec = errc::...;` works.
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), lro_category()}; }
 
 } // namespace azmaps::lro

@@ -9,9 +9,9 @@ namespace azmaps::lro {
 
 /// One entry of `error.details`. Missing fields stay empty.
 struct odata_detail {
-    std::string code;
-    std::string message;
-    std::string target;
+    std::string code;    ///< the detail's `code`
+    std::string message; ///< the detail's `message`
+    std::string target;  ///< the detail's `target`, when present
     friend bool operator==(const odata_detail& a, const odata_detail& b) {
         return a.code == b.code && a.message == b.message && a.target == b.target;
     }
@@ -23,11 +23,11 @@ struct odata_detail {
 /// land here as a list. `innererror` is the chain of inner codes, outermost first, with
 /// null codes skipped (PROTOCOL.md 10.15).
 struct odata_error {
-    std::string code;
-    std::string message;
-    std::string target;
-    std::vector<odata_detail> details;
-    std::vector<std::string> innererror;
+    std::string code;                    ///< `error.code` (or the `x-ms-error-code` header alone)
+    std::string message;                 ///< `error.message`
+    std::string target;                  ///< `error.target`, when present
+    std::vector<odata_detail> details;   ///< `error.details`, from an array or a single object
+    std::vector<std::string> innererror; ///< inner codes, outermost first, null codes skipped
     friend bool operator==(const odata_error& a, const odata_error& b) {
         return a.code == b.code && a.message == b.message && a.target == b.target &&
                a.details == b.details && a.innererror == b.innererror;

@@ -21,6 +21,7 @@ namespace azmaps::lro {
 /// `idle` means "not ended" (a default-constructed outcome, or one made from a non-terminal
 /// action). Fields that do not apply to `end` stay empty.
 struct outcome {
+    /// `succeeded`, `failed` or `canceled`; `idle` when the operation has not ended.
     phase end = phase::idle;
 
     // --- succeeded (see `lro::succeeded`)
@@ -29,16 +30,18 @@ struct outcome {
     std::string result_member;            ///< non-empty: the result is this member of that body
 
     // --- failed (see `lro::failed`)
-    failure_reason reason = failure_reason::protocol_error;
+    failure_reason reason = failure_reason::protocol_error; ///< why it failed
     std::optional<int> http_status;       ///< code of the answer that ended it, if any
     std::optional<odata_error> error;     ///< that answer's parsed OData error, if any
     std::string monitor;                  ///< status monitor URL (to follow a timed-out operation)
     std::string detail;                   ///< one short printable-ASCII sentence
 
     // --- canceled
-    cancel_source canceled_by = cancel_source::client;
+    cancel_source canceled_by = cancel_source::client; ///< who canceled: the caller or the service
 
+    /// True when `end` is a terminal phase (succeeded, failed or canceled).
     bool ended() const noexcept { return is_terminal(end); }
+    /// True when the operation succeeded.
     bool ok() const noexcept { return end == phase::succeeded; }
 
     friend bool operator==(const outcome& a, const outcome& b) {

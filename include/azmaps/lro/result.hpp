@@ -13,19 +13,31 @@ namespace azmaps::lro {
 template <class T>
 class result {
 public:
+    /// A result holding `value`.
     result(T value) noexcept(std::is_nothrow_move_constructible<T>::value) : value_(std::move(value)) {}
+    /// A refused result. `errc::ok` is not an error and becomes `errc::not_expected`.
     result(errc error) noexcept : error_(error == errc::ok ? errc::not_expected : error) {}
 
+    /// True when the call succeeded and `value()` is meaningful.
     bool has_value() const noexcept { return error_ == errc::ok; }
+    /// Same as `has_value()`.
     explicit operator bool() const noexcept { return has_value(); }
+    /// `errc::ok` on success, otherwise why the call was refused.
     errc error() const noexcept { return error_; }
 
+    /// The value (a default-constructed `T` for an error result).
     T& value() & noexcept { return value_; }
+    /// The value (a default-constructed `T` for an error result).
     const T& value() const& noexcept { return value_; }
+    /// The value, moved out (a default-constructed `T` for an error result).
     T&& value() && noexcept { return std::move(value_); }
+    /// Member access to the value.
     T* operator->() noexcept { return &value_; }
+    /// Member access to the value.
     const T* operator->() const noexcept { return &value_; }
+    /// The value.
     T& operator*() & noexcept { return value_; }
+    /// The value.
     const T& operator*() const& noexcept { return value_; }
 
 private:

@@ -12,12 +12,15 @@
 
 namespace azmaps::lro {
 
+/// One edge of the machine's phase graph: from `from` to `to` (possibly the same phase).
 struct phase_transition {
-    phase from;
-    phase to;
+    phase from; ///< the phase before the input
+    phase to;   ///< the phase after it
     std::string_view on; ///< what causes it, as the diagram labels it
 };
 
+/// Every phase change `basic_operation` may make; `enter()` asserts membership and
+/// docs/state-machine.md draws exactly these edges.
 inline constexpr phase_transition phase_transitions[] = {
     {phase::submitting, phase::submitting, "429/503, or 500/502/504/transport error when resent"},
     {phase::submitting, phase::polling, "accepted with a monitor (Azure: also body polling)"},
@@ -36,6 +39,7 @@ inline constexpr phase_transition phase_transitions[] = {
     {phase::fetching, phase::canceled, "cancel()"},
 };
 
+/// True when `from` -> `to` is listed in `phase_transitions`.
 constexpr bool is_listed_transition(phase from, phase to) noexcept {
     for (const phase_transition& t : phase_transitions)
         if (t.from == from && t.to == to) return true;

@@ -18,10 +18,10 @@ namespace azmaps::lro {
 
 /// The library's version as numbers and text.
 struct version_info {
-    int major;
-    int minor;
-    int patch;
-    const char* text;
+    int major;        ///< AZMAPS_LRO_VERSION_MAJOR: incompatible changes (before 1.0, the minor too)
+    int minor;        ///< AZMAPS_LRO_VERSION_MINOR
+    int patch;        ///< AZMAPS_LRO_VERSION_PATCH: fixes only
+    const char* text; ///< AZMAPS_LRO_VERSION_STRING, "MAJOR.MINOR.PATCH"
 };
 
 /// The version of the headers in use.

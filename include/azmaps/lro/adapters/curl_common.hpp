@@ -37,6 +37,7 @@
 #include "../operation.hpp"
 #include "../outcome.hpp"
 #include "../response.hpp"
+#include "../version.hpp"
 
 namespace azmaps::lro::curl {
 
@@ -69,7 +70,7 @@ struct transfer_config {
     /// Whole-request timeout (CURLOPT_TIMEOUT_MS); 0: none. Expiry is a transport error
     /// (`timed_out`), which the machine retries or fails per its rules.
     std::chrono::milliseconds request_timeout{60000};
-    std::string user_agent = "azmaps-lro/0.1 (libcurl)";
+    std::string user_agent = "azmaps-lro/" AZMAPS_LRO_VERSION_STRING " (libcurl)";
     /// CA bundle file (CURLOPT_CAINFO); empty: libcurl's default. TLS is always verified.
     std::string ca_file;
     /// CURLOPT_VERBOSE, to stderr.
@@ -222,7 +223,7 @@ struct transfer {
     bool header_overflow = false;
     const std::atomic<bool>* stop = nullptr;
 
-    static constexpr std::size_t max_header_bytes = 256 * 1024;
+    static constexpr std::size_t max_header_bytes = std::size_t{256} * 1024;
 
     transfer() = default;
     transfer(const transfer&) = delete;

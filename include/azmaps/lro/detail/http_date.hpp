@@ -191,7 +191,8 @@ constexpr bool parse_http_date(std::string_view s, std::int64_t reference_unix_s
             // The limit: the reference's date and time, 50 years later (compared field-wise,
             // so that 29 February needs no special case).
             const std::int64_t lim_y = rc.year + 50;
-            const std::int64_t this_secs = static_cast<std::int64_t>(h) * 3600 + mi * 60 + se;
+            const std::int64_t this_secs =
+                static_cast<std::int64_t>(h) * 3600 + static_cast<std::int64_t>(mi) * 60 + se;
             auto too_far = [&](std::int64_t cy) {
                 if (cy != lim_y) return cy > lim_y;
                 if (umo != rc.month) return umo > rc.month;

@@ -8,8 +8,8 @@
 #ifndef AZMAPS_LRO_DETAIL_JSON_HPP
 #define AZMAPS_LRO_DETAIL_JSON_HPP
 
-#include <azmaps/lro/detail/bits.hpp>
-#include <azmaps/lro/odata_error.hpp>
+#include "bits.hpp"
+#include "../odata_error.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -18,8 +18,8 @@
 #ifndef AZMAPS_LRO_DETAIL_RETRY_AFTER_HPP
 #define AZMAPS_LRO_DETAIL_RETRY_AFTER_HPP
 
-#include <azmaps/lro/detail/http_date.hpp>
-#include <azmaps/lro/response.hpp>
+#include "http_date.hpp"
+#include "../response.hpp"
 
 #include <cstddef>
 #include <cstdint>

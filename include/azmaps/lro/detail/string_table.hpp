@@ -81,7 +81,7 @@ private:
     std::uint32_t begin_of(std::size_t i) const noexcept { return i == 0 ? 0u : ends_[i - 1]; }
 
     bool views_own_buffer(std::string_view v) const noexcept {
-        const std::less<const char*> lt; // a total order, also for pointers into different objects
+        const std::less<> lt; // a total order, also for pointers into different objects
         const char* const first = buf_.data();
         const char* const last = first + buf_.capacity();
         return lt(v.data(), last) && lt(first, v.data() + v.size());

@@ -12,8 +12,8 @@ namespace azmaps::lro::detail {
 /// CRC-32 (IEEE, reflected), bitwise: tokens are small and this keeps the header table-free.
 inline std::uint32_t crc32(std::string_view data) noexcept {
     std::uint32_t c = 0xFFFFFFFFu;
-    for (unsigned char b : data) {
-        c ^= b;
+    for (const char ch : data) {
+        c ^= static_cast<unsigned char>(ch);
         for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
     }
     return ~c;

@@ -28,8 +28,8 @@
 #ifndef AZMAPS_LRO_DETAIL_URL_HPP
 #define AZMAPS_LRO_DETAIL_URL_HPP
 
-#include <azmaps/lro/detail/bits.hpp>
-#include <azmaps/lro/response.hpp>
+#include "bits.hpp"
+#include "../response.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,30 @@
+# One version everywhere: CMake's PROJECT_VERSION (EXPECT) against what the headers say
+# (PRINTER: version macros, AZMAPS_LRO_VERSION_STRING, lro::version(), and with libcurl the
+# drivers' default User-Agent) and, when CLI is given, `azmaps-lro --version`.
+execute_process(COMMAND ${PRINTER} RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${PRINTER} failed: ${rc}")
+endif()
+set(expected "macros ${EXPECT}\nstring ${EXPECT}\nversion() ${EXPECT} ${EXPECT}\n")
+if(WITH_CURL)
+  string(APPEND expected "user-agent azmaps-lro/${EXPECT} (libcurl)\n")
+endif()
+if(NOT out STREQUAL expected)
+  message(FATAL_ERROR "version mismatch: CMake says ${EXPECT}; the headers say:\n${out}expected:\n${expected}")
+endif()
+message(STATUS "headers agree with PROJECT_VERSION ${EXPECT}:\n${out}")
+
+if(CLI)
+  execute_process(COMMAND ${CLI} --version RESULT_VARIABLE rc OUTPUT_VARIABLE cli_out ERROR_VARIABLE cli_err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${CLI} --version failed (${rc}): ${cli_out}${cli_err}")
+  endif()
+  # First line: "azmaps-lro X.Y.Z" optionally followed by " (...)".
+  if(NOT cli_out MATCHES "^azmaps-lro ([^ \n]+)")
+    message(FATAL_ERROR "azmaps-lro --version: no 'azmaps-lro VERSION' first line in:\n${cli_out}")
+  endif()
+  if(NOT CMAKE_MATCH_1 STREQUAL EXPECT)
+    message(FATAL_ERROR "azmaps-lro --version prints ${CMAKE_MATCH_1}, CMake's PROJECT_VERSION is ${EXPECT}:\n${cli_out}")
+  endif()
+  message(STATUS "azmaps-lro --version agrees: ${cli_out}")
+endif()
