@@ -14,6 +14,8 @@
 
 #include <curl/curl.h>
 
+#include <azmaps/lro/version.hpp>
+
 #include "e2e_support.hpp"
 
 #ifndef AZMAPS_LRO_CLI
@@ -240,6 +242,46 @@ TEST_F(CliE2E, UsageErrorsExitTwo) {
     const proc_result help = run_cli({"--help"});
     EXPECT_EQ(help.code, 0);
     EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
+}
+
+TEST_F(CliE2E, OptionsTakeEqualsOrSpaceAndTheKeyComesFromTheEnvironment) {
+    // --opt=value, --opt value, repeated -H before the URL (must not swallow it), key from AZMAPS_KEY.
+    const proc_result r = run_cli({"run", "--quiet", "--timeout=60s", "--interval", "50ms", "-H", "x-ms-client-id: a",
+                                   "--header=x-ms-other: b", url(scenario::succeed, 1)},
+                                  {"AZMAPS_KEY=cli-key"});
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("succeeded: "), std::string::npos) << r.out;
+    EXPECT_EQ(srv->requests_without_key(), 0);
+    // --key wins over the environment.
+    const proc_result wrong = run_cli({"run", "-q", "--key=cli-key", url(scenario::succeed, 2)}, {"AZMAPS_KEY=not-the-key"});
+    EXPECT_EQ(wrong.code, 0) << wrong.out << wrong.err;
+    // --data and --method stay `run` options.
+    EXPECT_EQ(run_cli({"resume", "--method=PUT", "--origin", srv->base_url(), "azlro1.x"}).code, 2);
+}
+
+TEST_F(CliE2E, HelpListsEveryOptionAndTheExitCodesAndVersionIsTheLibrarys) {
+    const char* options[] = {"--method", "--data", "--key", "--key-in-query", "--bearer", "--header", "--timeout",
+                             "--max-polls", "--interval", "--max-errors", "--no-fetch", "--resubmit", "--add-query",
+                             "--protocol", "--allow-origin", "--allow-any-origin", "--insecure", "--origin", "--json",
+                             "--output", "--quiet", "--verbose", "--connect-timeout", "--request-timeout", "--version",
+                             "AZMAPS_KEY"};
+    for (const std::vector<std::string>& argv :
+         {std::vector<std::string>{"--help"}, {"help"}, {"run", "--help"}, {"resume", "-h"}}) {
+        const proc_result h = run_cli(argv);
+        EXPECT_EQ(h.code, 0) << argv[0];
+        for (const char* o : options) EXPECT_NE(h.out.find(o), std::string::npos) << argv[0] << ": " << o;
+        for (const char* line : {"Exit codes", "0  the operation succeeded", "2  usage error", "3  the operation was canceled",
+                                 "4  timed out", "130 interrupted"})
+            EXPECT_NE(h.out.find(line), std::string::npos) << argv[0] << ": " << line;
+    }
+    const proc_result none = run_cli({});
+    EXPECT_EQ(none.code, 2);
+    EXPECT_NE(none.err.find("Exit codes"), std::string::npos);
+    for (const char* v : {"--version", "version"}) {
+        const proc_result r = run_cli({v});
+        EXPECT_EQ(r.code, 0);
+        EXPECT_EQ(r.out.rfind(std::string("azmaps-lro ") + AZMAPS_LRO_VERSION_STRING + " (libcurl/", 0), 0u) << r.out;
+    }
 }
 
 TEST_F(CliE2E, SigintPrintsAResumeTokenAndExits130) {

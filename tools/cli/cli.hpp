@@ -64,6 +64,6 @@ struct run_context {
 int report(std::FILE* out, const operation& op, const curl::outcome& result, const run_context& ctx);
 
 /// `azmaps-lro demo`.
-int run_demo(int argc, char** argv);
+int run_demo(bool verbose);
 
 } // namespace azmaps::lro::cli

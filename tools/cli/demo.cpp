@@ -75,16 +75,7 @@ demo_result run_case(const demo_case& c, const std::string& base, bool tty, bool
 
 } // namespace
 
-int run_demo(int argc, char** argv) {
-    bool verbose = false;
-    for (int i = 2; i < argc; ++i) {
-        if (std::strcmp(argv[i], "-v") == 0 || std::strcmp(argv[i], "--verbose") == 0) {
-            verbose = true;
-        } else {
-            std::fprintf(stderr, "azmaps-lro demo: unknown argument %s (the demo takes none but -v)\n", argv[i]);
-            return exit_usage;
-        }
-    }
+int run_demo(bool verbose) {
     install_signal_handlers();
     namespace emu = azmaps::lro::emulator;
     emu::config ecfg;
