@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -27,10 +28,22 @@ enum exit_code : int {
 extern std::atomic<bool> g_stop;
 void install_signal_handlers();
 
-std::string json_quote(std::string_view s);
-/// `s` with the value of any `subscription-key` query parameter replaced by `***`.
+/// `s` with the value of any `subscription-key` query parameter (name in any case) replaced
+/// by `***`.
 std::string redact(std::string_view url);
+/// The credentials the user gave (key, bearer token, header values): never printed.
+void set_secrets(std::vector<std::string> secrets);
+/// `redact(s)` with every secret replaced by `***` (for JSON strings, escaped later).
+std::string scrub(std::string_view s);
+/// `s` safe for a terminal: control characters (C0, DEL, C1 U+0080-U+009F) and bytes that are
+/// not UTF-8 become visible escapes (`\x1b`, `\u009b`, `\xff`); the rest is kept.
+std::string printable(std::string_view s);
+/// `printable(scrub(s))`: for every human-readable line.
+std::string clean(std::string_view s);
+/// "2.5 s", "12 s", or "200 ms" under a second.
 std::string format_seconds(std::chrono::milliseconds ms);
+/// "1 poll", "2 polls".
+std::string plural(std::uint64_t n, const char* one, const char* many);
 
 /// Progress on stderr: a live line (overwritten with \r) on a terminal, plain lines otherwise.
 class progress {
@@ -52,15 +65,42 @@ private:
     bool line_open_ = false;
 };
 
+/// `-o FILE`: opened (created if missing, not truncated) before anything is sent, so that an
+/// unwritable path fails before the submit; written or discarded at the end.
+class output_file {
+public:
+    output_file() = default;
+    output_file(const output_file&) = delete;
+    output_file& operator=(const output_file&) = delete;
+    ~output_file();
+    /// Opens `path` for writing; false with `error` set when it cannot be.
+    bool open(const std::string& path, std::string& error);
+    bool is_open() const noexcept { return fd_ >= 0; }
+    const std::string& path() const noexcept { return path_; }
+    /// Replaces the file's content with `data`; false with `error` set on any failure.
+    bool write(std::string_view data, std::string& error);
+    /// Closes it and removes it when open() created it.
+    void discard();
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    bool created_ = false;
+};
+
 /// What was run, for the result and the resume hint.
 struct run_context {
     std::string origin;                     ///< submit origin (scheme://host[:port])
     std::vector<std::string> resume_flags;  ///< flags `resume` needs to accept the token
+    /// Credentials given, which `resume` needs again (e.g. "--key KEY (or set AZMAPS_KEY)").
+    std::vector<std::string> resume_credentials;
     bool json = false;
+    output_file* output = nullptr;          ///< `-o FILE`, opened, or null
 };
 
 /// Prints the outcome on stdout (text or JSON) and returns the exit code. `op` is the machine
-/// after the run (for observations and save()).
+/// after the run (for observations and save()), alive for the whole call; `result` owns
+/// everything else.
 int report(std::FILE* out, const operation& op, const curl::outcome& result, const run_context& ctx);
 
 /// `azmaps-lro demo`.

@@ -54,7 +54,7 @@ Exit codes:
 )";
 
 int usage_error(const std::string& msg) {
-    std::fprintf(stderr, "azmaps-lro: %s\n(see azmaps-lro --help)\n", msg.c_str());
+    std::fprintf(stderr, "azmaps-lro: %s\n(see azmaps-lro --help)\n", cli::clean(msg).c_str());
     return cli::exit_usage;
 }
 
@@ -338,22 +338,50 @@ int parse(const command_line& cl, args& a) {
     return -1;
 }
 
+/// `basic_operation<P>::token_origin(token)` when the library has it (SFINAE): the origin a
+/// token names, for the message when --origin is another.
+template <class Op, class = void>
+struct has_token_origin : std::false_type {};
+template <class Op>
+struct has_token_origin<Op, std::void_t<decltype(Op::token_origin(std::string_view{}))>> : std::true_type {};
+
+template <class Op>
+std::string token_origin_text(std::string_view token) {
+    if constexpr (has_token_origin<Op>::value) {
+        auto o = Op::token_origin(token);
+        if (o) return std::string(*o);
+    }
+    (void)token;
+    return {};
+}
+
 int execute(args& a) {
+    // Nothing the user gave as a credential is ever printed.
+    std::vector<std::string> secrets;
+    if (a.key) secrets.push_back(*a.key);
+    if (!a.bearer.empty()) secrets.push_back(a.bearer);
+    cli::set_secrets(std::move(secrets));
+
     const lro::time_point now = lro::clock::now();
     auto opts = std::make_shared<const lro::options>(a.opts);
     lro::operation op;
     cli::run_context ctx;
     ctx.json = a.json;
     ctx.resume_flags = a.resume_flags;
+    if (a.key) ctx.resume_credentials.push_back("--key KEY (or set AZMAPS_KEY)");
+    if (!a.bearer.empty()) ctx.resume_credentials.push_back("--bearer TOKEN");
+    for (const std::string& h : a.headers)
+        if (!(h.size() >= 13 && lro::detail::iequals(std::string_view(h).substr(0, 13), "content-type:")))
+            ctx.resume_credentials.push_back("--header '" + h.substr(0, h.find(':')) + ": ...'");
     if (a.command == "run") {
         auto started = lro::operation::start(a.method, a.target, opts);
-        if (!started) return usage_error(std::string(lro::message(started.error())) + ": " + cli::redact(a.target) +
+        if (!started) return usage_error(std::string(lro::message(started.error())) + ": " + a.target +
                                          " (method " + a.method + ")");
         op = std::move(*started);
         ctx.origin = origin_of(a.target);
     } else if (a.command == "poll") {
         auto followed = lro::follow_monitor(a.target, opts, now);
-        if (!followed) return usage_error(std::string(lro::message(followed.error())) + ": " + cli::redact(a.target));
+        if (!followed) return usage_error(std::string(lro::message(followed.error())) + ": " + a.target);
         op = std::move(*followed);
         ctx.origin = origin_of(a.target);
     } else { // resume
@@ -361,9 +389,46 @@ int execute(args& a) {
             return usage_error("resume needs --origin ORIGIN (the origin of the submit URL, as printed with the "
                                "token), so that an edited token cannot send requests or credentials elsewhere");
         auto resumed = lro::operation::resume(a.target, opts, now, a.trusted_origin);
-        if (!resumed) return usage_error(std::string("cannot resume: ") + std::string(lro::message(resumed.error())));
+        if (!resumed) {
+            if (resumed.error() == lro::errc::token_origin_refused) {
+                const std::string named = token_origin_text<lro::operation>(a.target);
+                if (!named.empty() && origin_of(named) != origin_of(a.trusted_origin))
+                    return usage_error("cannot resume: the token names the origin " + named + ", not " +
+                                       a.trusted_origin + "; if you trust it, resume with --origin " + named);
+                return usage_error("cannot resume: " + std::string(lro::message(resumed.error())) + " (--origin " +
+                                   a.trusted_origin + "); give the origin printed with the token, and the same "
+                                   "--allow-origin/--insecure flags as the run");
+            }
+            return usage_error(std::string("cannot resume: ") + std::string(lro::message(resumed.error())));
+        }
         op = std::move(*resumed);
+        // --max-polls counts from the resume. The machine's count comes back from the token
+        // (the polls before an interruption; 0 after a timeout), and the request the token
+        // repeats was counted when first asked for (or never, after a timeout): it is not
+        // counted again. So N status requests from here are: that one, then N - 1 more.
+        if (a.opts.max_polls) {
+            const auto pending = op.pending_request();
+            const std::uint64_t before = op.observe().polls;
+            const std::uint64_t n = *a.opts.max_polls;
+            const std::uint64_t cap =
+                pending && pending->purpose == lro::purpose::status ? before + (n == 0 ? 0 : n - 1) : before + n;
+            lro::options o = a.opts;
+            o.max_polls = static_cast<std::uint32_t>(std::min<std::uint64_t>(cap, UINT32_MAX));
+            opts = std::make_shared<const lro::options>(std::move(o));
+            auto again = lro::operation::resume(a.target, opts, now, a.trusted_origin);
+            if (!again) return usage_error(std::string("cannot resume: ") + std::string(lro::message(again.error())));
+            op = std::move(*again);
+        }
         ctx.origin = a.trusted_origin;
+    }
+    if (a.key_in_query) ctx.resume_flags.push_back("--key-in-query");
+
+    // -o FILE: a path we cannot write fails now, before anything is sent.
+    cli::output_file output;
+    if (!a.output.empty()) {
+        std::string err;
+        if (!output.open(a.output, err)) return usage_error(err);
+        ctx.output = &output;
     }
 
     lro::curl::request_spec spec;
@@ -383,13 +448,8 @@ int execute(args& a) {
     a.easy.stop = &cli::g_stop;
     a.easy.on_event = [&](const lro::curl::event& e) { prog.on_event(e); };
     cli::install_signal_handlers();
-    lro::curl::outcome out = lro::curl::run(op, spec, creds, a.easy);
+    const lro::curl::outcome out = lro::curl::run(op, spec, creds, a.easy);
     prog.finish();
-    if (!a.output.empty() && !out.resource_body.empty()) {
-        std::ofstream f(a.output, std::ios::binary);
-        f.write(out.resource_body.data(), static_cast<std::streamsize>(out.resource_body.size()));
-        if (!f) std::fprintf(stderr, "azmaps-lro: cannot write %s\n", a.output.c_str());
-    }
     return cli::report(stdout, op, out, ctx);
 }
 
