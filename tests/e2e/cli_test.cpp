@@ -537,7 +537,8 @@ TEST(CliHostile, NoOutputNamesTheKeyOrASubscriptionKeyQueryValue) {
     const std::string submit = ts.base() + "/submit?api-version=2.0";
     for (const bool json : {false, true})
         for (const bool in_query : {false, true}) {
-            std::vector<std::string> args{"run", "--key", "user-secret-key", "--bearer", "bearer-secret"};
+            std::vector<std::string> args{"run", "--interval", "10ms", "--key", "user-secret-key", "--bearer",
+                                          "bearer-secret"};
             if (json) args.push_back("--json");
             if (in_query) args.push_back("--key-in-query");
             args.push_back(submit);
@@ -548,9 +549,15 @@ TEST(CliHostile, NoOutputNamesTheKeyOrASubscriptionKeyQueryValue) {
                 EXPECT_EQ(r.out.find(secret), std::string::npos) << r.out;
                 EXPECT_EQ(r.err.find(secret), std::string::npos) << r.err;
             }
-            EXPECT_NE(r.out.find("Subscription-Key=***"), std::string::npos) << r.out; // the monitor, redacted
-            EXPECT_NE(r.err.find("Subscription-Key=***"), std::string::npos) << r.err; // the progress lines
+            // The monitor (in the result and the progress lines) is shown, without the key.
+            EXPECT_NE(r.out.find(ts.base() + "/status/1?api-version=2.0"), std::string::npos) << r.out;
+            EXPECT_NE(r.err.find(ts.base() + "/status/1?api-version=2.0"), std::string::npos) << r.err;
         }
+    // A URL the user typed with a key in its query, in a usage error: redacted, any case.
+    const proc_result typed = run_cli({"run", "ftp://example.com/x?a=1&SUBSCRIPTION-key=typed-secret&b=2"});
+    EXPECT_EQ(typed.code, 2);
+    EXPECT_EQ(typed.err.find("typed-secret"), std::string::npos) << typed.err;
+    EXPECT_NE(typed.err.find("SUBSCRIPTION-key=***&b=2"), std::string::npos) << typed.err;
     // The key did go to the server (same origin), in the form asked for.
     bool header = false, query = false;
     for (const auto& q : ts.requests()) {
@@ -633,6 +640,120 @@ TEST_F(CliE2E, PluralsAndSubSecondWaits) {
     EXPECT_GE(wait.size(), 4u);
     EXPECT_EQ(wait.substr(wait.size() - 3), " ms") << wait;
     EXPECT_LE(std::stoi(wait), 200) << wait;
+}
+
+// --- Azure family options, headers, cookies, the JSON result --------------------------------
+
+TEST(CliFamily, HeadersGoWithEveryRequestAndCookiesOnlyWhenAsked) {
+    tiny_server ts;
+    ts.svr.Post("/submit", [&ts](const httplib::Request&, httplib::Response& res) {
+        res.status = 202;
+        res.set_header("Operation-Location", ts.base() + "/status/1?api-version=2.0");
+        res.set_header("Set-Cookie", "affinity=node-7; Path=/");
+    });
+    std::atomic<int> polls{0};
+    ts.svr.Get("/status/1", [&ts, &polls](const httplib::Request&, httplib::Response& res) {
+        if (++polls % 2 == 1) {
+            res.set_content(R"({"operationId":"1","status":"Running"})", "application/json");
+            return;
+        }
+        res.set_header("Resource-Location", ts.base() + "/resource/1?api-version=2.0");
+        res.set_content(R"({"operationId":"1","status":"Succeeded"})", "application/json");
+    });
+    ts.svr.Get("/resource/1", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("plain text result", "text/plain");
+    });
+    ASSERT_TRUE(ts.start());
+    for (const bool cookies : {false, true}) {
+        SCOPED_TRACE(cookies ? "--cookies" : "no cookies");
+        const std::size_t before = ts.requests().size();
+        std::vector<std::string> args{"run", "--json", "-q", "--interval", "10ms", "--protocol", "maps-v2",
+                                      "-H", "x-ms-client-id: abc", ts.base() + "/submit?api-version=2.0"};
+        if (cookies) args.insert(args.begin() + 1, "--cookies");
+        const proc_result r = run_cli(args);
+        EXPECT_EQ(r.code, 0) << r.out << r.err;
+        const nlohmann::json j = parse_json(r.out);
+        EXPECT_EQ(j["result"], "plain text result"); // not JSON: a string
+        EXPECT_EQ(j["version"], "v2");
+        const auto reqs = ts.requests();
+        ASSERT_EQ(reqs.size() - before, 4u); // submit, Running, Succeeded, resource
+        for (std::size_t i = before; i < reqs.size(); ++i) {
+            const auto& q = reqs[i];
+            auto h = q.headers.find("x-ms-client-id");
+            EXPECT_TRUE(h != q.headers.end() && h->second == "abc") << q.method << " " << q.path;
+            const bool has_cookie = q.headers.find("Cookie") != q.headers.end();
+            if (i == before) {
+                EXPECT_FALSE(has_cookie); // nothing set yet
+            } else {
+                EXPECT_EQ(has_cookie, cookies) << q.method << " " << q.path;
+                if (cookies && has_cookie) {
+                    EXPECT_EQ(q.headers.find("Cookie")->second, "affinity=node-7");
+                }
+            }
+        }
+    }
+    // --no-fetch: no result body, `result` is null.
+    const proc_result nofetch = run_cli({"run", "--json", "-q", "--interval", "10ms", "--no-fetch", "--protocol", "v2",
+                                         ts.base() + "/submit?api-version=2.0"});
+    EXPECT_EQ(nofetch.code, 0) << nofetch.out;
+    EXPECT_TRUE(parse_json(nofetch.out)["result"].is_null()) << nofetch.out;
+    EXPECT_EQ(run_cli({"run", "--protocol", "maps-v3", ts.base() + "/x"}).code, 2);
+    EXPECT_EQ(run_cli({"run", "--final-state-via", "location", ts.base() + "/x"}).code, 2); // Azure only
+    EXPECT_EQ(run_cli({"run", "--protocol", "azure", "--final-state-via", "nowhere", ts.base() + "/x"}).code, 2);
+}
+
+TEST(CliFamily, AzureOperationsPrintTheirResult) {
+    tiny_server ts;
+    // ARM: PUT, Azure-AsyncOperation, then the final GET of the original URL.
+    ts.svr.Put("/vaults/v1", [&ts](const httplib::Request&, httplib::Response& res) {
+        res.status = 201;
+        res.set_header("Azure-AsyncOperation", ts.base() + "/aao/1?api-version=2023-01-01");
+        res.set_content(R"({"id":"v1","properties":{"provisioningState":"Creating"}})", "application/json");
+    });
+    ts.svr.Get("/aao/1", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(R"({"status":"Succeeded"})", "application/json");
+    });
+    ts.svr.Get("/vaults/v1", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(R"({"id":"v1","properties":{"provisioningState":"Succeeded","size":3}})", "application/json");
+    });
+    // Azure.Core: POST, Operation-Location, the result in the status body's `result`.
+    ts.svr.Post("/docs:analyze", [&ts](const httplib::Request&, httplib::Response& res) {
+        res.status = 202;
+        res.set_header("Operation-Location", ts.base() + "/ol/1?api-version=2024-01-01");
+    });
+    ts.svr.Get("/ol/1", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(R"({"id":"1","status":"Succeeded","result":{"answer":42}})", "application/json");
+    });
+    // final-state-via location: the result is at the submit's Location.
+    ts.svr.Post("/export", [&ts](const httplib::Request&, httplib::Response& res) {
+        res.status = 202;
+        res.set_header("Operation-Location", ts.base() + "/ol/1?api-version=2024-01-01");
+        res.set_header("Location", ts.base() + "/exports/9");
+    });
+    ts.svr.Get("/exports/9", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(R"({"export":"done"})", "application/json");
+    });
+    ASSERT_TRUE(ts.start());
+
+    const proc_result arm = run_cli({"run", "--json", "-q", "--protocol", "azure", "-X", "PUT", "--data", "{}",
+                                     "--interval=10ms", ts.base() + "/vaults/v1?api-version=2023-01-01"});
+    EXPECT_EQ(arm.code, 0) << arm.out << arm.err;
+    const nlohmann::json a = parse_json(arm.out);
+    EXPECT_EQ(a["outcome"], "succeeded");
+    EXPECT_EQ(a["result"]["properties"]["size"], 3) << arm.out;
+
+    const proc_result core = run_cli({"run", "--json", "-q", "--protocol=azure", "--result-member", "result",
+                                      "--interval=10ms", ts.base() + "/docs:analyze?api-version=2024-01-01"});
+    EXPECT_EQ(core.code, 0) << core.out << core.err;
+    EXPECT_EQ(parse_json(core.out)["result"], nlohmann::json({{"answer", 42}})) << core.out;
+
+    const proc_result loc = run_cli({"run", "--json", "-q", "--protocol", "azure", "--final-state-via", "location",
+                                     "--interval=10ms", ts.base() + "/export?api-version=2024-01-01"});
+    EXPECT_EQ(loc.code, 0) << loc.out << loc.err;
+    EXPECT_EQ(parse_json(loc.out)["result"], nlohmann::json({{"export", "done"}})) << loc.out;
+    bool fetched = false;
+    for (const auto& q : ts.requests()) fetched = fetched || q.path == "/exports/9";
+    EXPECT_TRUE(fetched);
 }
 
 TEST_F(CliE2E, SigintPrintsAResumeTokenAndExits130) {

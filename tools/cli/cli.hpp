@@ -98,10 +98,35 @@ struct run_context {
     output_file* output = nullptr;          ///< `-o FILE`, opened, or null
 };
 
-/// Prints the outcome on stdout (text or JSON) and returns the exit code. `op` is the machine
-/// after the run (for observations and save()), alive for the whole call; `result` owns
-/// everything else.
-int report(std::FILE* out, const operation& op, const curl::outcome& result, const run_context& ctx);
+/// What report() needs from the machine after the run (of either policy).
+struct machine_state {
+    observation obs;          ///< views into the machine: valid while it lives, not longer
+    bool resumable = false;   ///< interrupted or timed out: a token was asked for
+    bool token_ok = false;
+    std::string token;        ///< save()'s token when token_ok
+    std::string token_error;  ///< why there is none otherwise
+    std::size_t max_body_bytes = 0;
+};
+
+template <class Op>
+machine_state state_of(const Op& op, const curl::outcome& out) {
+    machine_state m;
+    m.obs = op.observe();
+    m.max_body_bytes = op.config().max_body_bytes;
+    m.resumable = out.interrupted ||
+                  (out.result.end == phase::failed && out.result.reason == failure_reason::timed_out);
+    if (m.resumable) {
+        auto saved = op.save();
+        m.token_ok = saved.has_value();
+        if (m.token_ok) m.token = *saved;
+        else m.token_error = std::string(message(saved.error()));
+    }
+    return m;
+}
+
+/// Prints the outcome on stdout (text or JSON) and returns the exit code. `m` comes from the
+/// machine, which must still be alive (m.obs views it); `result` owns everything else.
+int report(std::FILE* out, const machine_state& m, const curl::outcome& result, const run_context& ctx);
 
 /// `azmaps-lro demo`.
 int run_demo(bool verbose);

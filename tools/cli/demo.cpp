@@ -57,7 +57,7 @@ demo_result run_case(const demo_case& c, const std::string& base, bool tty, bool
     run_context ctx;
     ctx.origin = base;
     std::printf("   result: ");
-    report(stdout, *op, out, ctx);
+    report(stdout, state_of(*op, out), out, ctx);
     const observation obs = op->observe();
     r.polls = obs.polls;
     r.requests = out.requests;

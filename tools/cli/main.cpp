@@ -18,6 +18,12 @@
 
 #include <azmaps/lro/adapters/follow.hpp>
 #include <azmaps/lro/version.hpp>
+#if __has_include(<azmaps/lro/azure_policy.hpp>)
+#include <azmaps/lro/azure_policy.hpp>
+#define AZMAPS_LRO_CLI_HAS_AZURE 1
+#else
+#define AZMAPS_LRO_CLI_HAS_AZURE 0
+#endif
 
 #include "cli.hpp"
 
@@ -29,6 +35,7 @@ namespace {
 /// After the generated list of subcommands and options.
 constexpr const char* footer_text = R"(Usage:
   azmaps-lro run [options] URL          submit (POST by default), poll to the end, print the result
+  azmaps-lro run --protocol azure -X PUT URL   the same for an Azure REST (ARM, Azure.Core) operation
   azmaps-lro poll [options] MONITOR_URL follow an operation started elsewhere, from its status URL
   azmaps-lro resume [options] TOKEN     continue from a resume token printed by an earlier run
   azmaps-lro demo [-v]                  run a v1 and a v2 operation against a local emulator
@@ -136,6 +143,8 @@ struct args {
     std::string trusted_origin;
     std::string output;
     bool json = false, quiet = false, verbose = false;
+    bool azure = false; ///< --protocol azure: lro::azure_operation (FAMILY.md)
+    bool protocol_given = false;
     lro::options opts;
     lro::curl::easy_config easy;
     std::vector<std::string> resume_flags;
@@ -143,10 +152,11 @@ struct args {
 
 /// The raw option values, as CLI11 collects them; checked and converted by parse().
 struct raw_args {
-    std::string method, data, key, bearer, origin, output, protocol;
+    std::string method, data, key, bearer, origin, output, protocol, final_state_via, result_member;
     std::string timeout, interval, connect_timeout, request_timeout, max_polls, max_errors;
     std::vector<std::string> headers, add_query, allow_origin;
     bool key_in_query = false, no_fetch = false, resubmit = false, allow_any_origin = false, insecure = false;
+    bool cookies = false;
     bool json = false, quiet = false, verbose = false;
     std::string target;
 };
@@ -154,7 +164,7 @@ struct raw_args {
 /// The whole command line: the options belong to the top-level app (so that `--help`
 /// lists every one of them) and the subcommands fall through to it.
 struct command_line {
-    CLI::App app{"azmaps-lro: run and follow Azure Maps Creator long-running operations (v1 and v2)", "azmaps-lro"};
+    CLI::App app{"azmaps-lro: run and follow Azure Maps Creator (v1, v2) and Azure REST long-running operations", "azmaps-lro"};
     raw_args raw;
     CLI::App* run = nullptr;
     CLI::App* poll = nullptr;
@@ -225,8 +235,22 @@ struct command_line {
                        "add a query parameter to same-origin monitor/resource URLs lacking it (e.g. "
                        "api-version=2.0), repeatable")
             ->group(polling)->option_text("NAME=VALUE")->allow_extra_args(false);
-        app.add_option("--protocol", raw.protocol, "pin the protocol version (default: detect)")
-            ->group(polling)->option_text("v1|v2");
+        app.add_option("--protocol", raw.protocol,
+                       "the protocol: `maps` (Azure Maps Creator, version detected; the default), `maps-v1` or "
+                       "`maps-v2` (pinned; also `v1`, `v2`), or `azure` (the Azure REST long-running operation "
+                       "family: Azure-AsyncOperation, Operation-Location, Location, provisioningState)")
+            ->group(polling)->option_text("P");
+        const char* azure = "Azure family (--protocol azure)";
+        app.add_option("--final-state-via", raw.final_state_via,
+                       "where the final result is: azure-async-operation, location, original-uri or "
+                       "operation-location (the operation's `final-state-via`; default: the family's rules)")
+            ->group(azure)->option_text("F");
+        app.add_option("--result-member", raw.result_member,
+                       "the result is this top-level member of the terminal status body (Azure.Core: result)")
+            ->group(azure)->option_text("NAME");
+        app.add_flag("--cookies", raw.cookies,
+                     "keep cookies across the operation's requests (libcurl's in-memory cookie engine)")
+            ->group(azure);
 
         const char* origins = "Origins";
         app.add_option("--allow-origin", raw.allow_origin,
@@ -312,12 +336,34 @@ int parse(const command_line& cl, args& a) {
         a.resume_flags.push_back("--add-query " + v);
     }
     if (given("--protocol")) {
+        a.protocol_given = true;
         const std::string& v = r.protocol;
-        if (v == "v1" || v == "1") a.opts.version = lro::protocol_version::v1;
-        else if (v == "v2" || v == "2") a.opts.version = lro::protocol_version::v2;
-        else return usage_error("--protocol takes v1 or v2");
+        if (v == "azure") a.azure = true;
+        else if (v == "maps") a.opts.version = lro::protocol_version::unknown;
+        else if (v == "maps-v1" || v == "v1" || v == "1") a.opts.version = lro::protocol_version::v1;
+        else if (v == "maps-v2" || v == "v2" || v == "2") a.opts.version = lro::protocol_version::v2;
+        else return usage_error("--protocol takes azure, maps, maps-v1 or maps-v2: " + v);
         a.resume_flags.push_back("--protocol " + v);
     }
+    if (given("--final-state-via")) {
+        const std::string& v = r.final_state_via;
+        if (v == "azure-async-operation") a.opts.final_state_via = lro::final_state::azure_async_operation;
+        else if (v == "location") a.opts.final_state_via = lro::final_state::location;
+        else if (v == "original-uri") a.opts.final_state_via = lro::final_state::original_uri;
+        else if (v == "operation-location") a.opts.final_state_via = lro::final_state::operation_location;
+        else
+            return usage_error("--final-state-via takes azure-async-operation, location, original-uri or "
+                               "operation-location: " + v);
+        a.resume_flags.push_back("--final-state-via " + v);
+    }
+    if (given("--result-member")) {
+        if (r.result_member.empty()) return usage_error("--result-member needs a NAME");
+        a.opts.result_member = r.result_member;
+        a.resume_flags.push_back("--result-member " + r.result_member);
+    }
+    if (!a.azure && (given("--final-state-via") || given("--result-member")))
+        return usage_error("--final-state-via and --result-member apply to --protocol azure only");
+    a.easy.cookies = r.cookies;
     for (const std::string& v : r.allow_origin) {
         a.opts.allowed_origins.push_back(v);
         a.resume_flags.push_back("--allow-origin " + v);
@@ -355,6 +401,10 @@ std::string token_origin_text(std::string_view token) {
     return {};
 }
 
+/// execute<lro::operation> for a token of the Azure family: try that policy.
+constexpr int retry_as_azure = -2;
+
+template <class Op>
 int execute(args& a) {
     // Nothing the user gave as a credential is ever printed.
     std::vector<std::string> secrets;
@@ -364,7 +414,7 @@ int execute(args& a) {
 
     const lro::time_point now = lro::clock::now();
     auto opts = std::make_shared<const lro::options>(a.opts);
-    lro::operation op;
+    Op op;
     cli::run_context ctx;
     ctx.json = a.json;
     ctx.resume_flags = a.resume_flags;
@@ -374,13 +424,13 @@ int execute(args& a) {
         if (!(h.size() >= 13 && lro::detail::iequals(std::string_view(h).substr(0, 13), "content-type:")))
             ctx.resume_credentials.push_back("--header '" + h.substr(0, h.find(':')) + ": ...'");
     if (a.command == "run") {
-        auto started = lro::operation::start(a.method, a.target, opts);
+        auto started = Op::start(a.method, a.target, opts);
         if (!started) return usage_error(std::string(lro::message(started.error())) + ": " + a.target +
                                          " (method " + a.method + ")");
         op = std::move(*started);
         ctx.origin = origin_of(a.target);
     } else if (a.command == "poll") {
-        auto followed = lro::follow_monitor(a.target, opts, now);
+        auto followed = lro::follow_monitor<typename Op::policy_type>(a.target, opts, now);
         if (!followed) return usage_error(std::string(lro::message(followed.error())) + ": " + a.target);
         op = std::move(*followed);
         ctx.origin = origin_of(a.target);
@@ -388,10 +438,10 @@ int execute(args& a) {
         if (a.trusted_origin.empty())
             return usage_error("resume needs --origin ORIGIN (the origin of the submit URL, as printed with the "
                                "token), so that an edited token cannot send requests or credentials elsewhere");
-        auto resumed = lro::operation::resume(a.target, opts, now, a.trusted_origin);
+        auto resumed = Op::resume(a.target, opts, now, a.trusted_origin);
         if (!resumed) {
             if (resumed.error() == lro::errc::token_origin_refused) {
-                const std::string named = token_origin_text<lro::operation>(a.target);
+                const std::string named = token_origin_text<Op>(a.target);
                 if (!named.empty() && origin_of(named) != origin_of(a.trusted_origin))
                     return usage_error("cannot resume: the token names the origin " + named + ", not " +
                                        a.trusted_origin + "; if you trust it, resume with --origin " + named);
@@ -399,6 +449,7 @@ int execute(args& a) {
                                    a.trusted_origin + "); give the origin printed with the token, and the same "
                                    "--allow-origin/--insecure flags as the run");
             }
+            if (resumed.error() == lro::errc::token_unsupported && !a.protocol_given) return retry_as_azure;
             return usage_error(std::string("cannot resume: ") + std::string(lro::message(resumed.error())));
         }
         op = std::move(*resumed);
@@ -415,7 +466,7 @@ int execute(args& a) {
             lro::options o = a.opts;
             o.max_polls = static_cast<std::uint32_t>(std::min<std::uint64_t>(cap, UINT32_MAX));
             opts = std::make_shared<const lro::options>(std::move(o));
-            auto again = lro::operation::resume(a.target, opts, now, a.trusted_origin);
+            auto again = Op::resume(a.target, opts, now, a.trusted_origin);
             if (!again) return usage_error(std::string("cannot resume: ") + std::string(lro::message(again.error())));
             op = std::move(*again);
         }
@@ -450,7 +501,21 @@ int execute(args& a) {
     cli::install_signal_handlers();
     const lro::curl::outcome out = lro::curl::run(op, spec, creds, a.easy);
     prog.finish();
-    return cli::report(stdout, op, out, ctx);
+    return cli::report(stdout, cli::state_of(op, out), out, ctx);
+}
+
+int execute(args& a) {
+    if (!a.azure) {
+        const int rc = execute<lro::operation>(a);
+        if (rc != retry_as_azure) return rc;
+        a.azure = true; // an Azure-family token resumed without --protocol azure
+        a.resume_flags.push_back("--protocol azure");
+    }
+#if AZMAPS_LRO_CLI_HAS_AZURE
+    return execute<lro::azure_operation>(a);
+#else
+    return usage_error("--protocol azure: this build has no azure_policy.hpp (lro::azure_operation)");
+#endif
 }
 
 } // namespace

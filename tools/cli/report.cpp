@@ -357,12 +357,11 @@ json result_json(const curl::outcome& r) {
 
 } // namespace
 
-int report(std::FILE* out, const operation& op, const curl::outcome& result, const run_context& ctx) {
-    const observation obs = op.observe();
+int report(std::FILE* out, const machine_state& m, const curl::outcome& result, const run_context& ctx) {
+    const observation& obs = m.obs;
     const outcome& o = result.result;
     int code = exit_failed;
     std::string kind;
-    std::string token;
     bool can_resume = false;
     if (result.interrupted) {
         kind = "interrupted";
@@ -382,21 +381,17 @@ int report(std::FILE* out, const operation& op, const curl::outcome& result, con
         kind = "refused"; // the machine had nothing to send
         code = exit_failed;
     }
-    bool token_ok = false;
-    std::string token_error;
-    if (can_resume) {
-        auto saved = op.save();
-        token_ok = saved.has_value();
-        if (token_ok) token = *saved;
-        else token_error = std::string(message(saved.error()));
-    }
+    can_resume = can_resume && m.resumable;
+    const bool token_ok = m.token_ok;
+    const std::string& token = m.token;
+    const std::string& token_error = m.token_error;
 
     // The result body: never lost silently.
     const bool succeeded_now = kind == "succeeded";
     std::string output_error;
     std::string output_note;
-    if (succeeded_now && result.body.size() > op.config().max_body_bytes) {
-        output_error = "the result body is larger than max_body_bytes (" + std::to_string(op.config().max_body_bytes) +
+    if (succeeded_now && result.body.size() > m.max_body_bytes) {
+        output_error = "the result body is larger than max_body_bytes (" + std::to_string(m.max_body_bytes) +
                        " bytes): it was cut" + (ctx.output ? ", " + ctx.output->path() + " not written" : std::string());
         if (ctx.output) ctx.output->discard();
     } else if (ctx.output && ctx.output->is_open()) {
