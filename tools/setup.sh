@@ -6,7 +6,7 @@ packages=(
   cmake g++ clang libclang-rt-14-dev pkg-config make
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   nlohmann-json3-dev libsimdjson-dev libcurl4-openssl-dev libcpp-httplib-dev
-  git clang-tidy doxygen
+  git clang-tidy doxygen libcli11-dev
 )
 missing=()
 for p in "${packages[@]}"; do

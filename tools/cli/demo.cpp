@@ -57,34 +57,26 @@ demo_result run_case(const demo_case& c, const std::string& base, bool tty, bool
     run_context ctx;
     ctx.origin = base;
     std::printf("   result: ");
-    report(stdout, *op, out, ctx);
+    report(stdout, state_of(*op, out), out, ctx);
     const observation obs = op->observe();
     r.polls = obs.polls;
     r.requests = out.requests;
     r.version = obs.version;
     r.got = out.interrupted ? "interrupted"
-          : std::holds_alternative<succeeded>(out.action) ? "succeeded"
-          : std::holds_alternative<failed>(out.action) ? "failed"
-          : std::holds_alternative<canceled>(out.action) ? "canceled" : "refused";
+          : out.result.end == phase::succeeded ? "succeeded"
+          : out.result.end == phase::failed ? "failed"
+          : out.result.end == phase::canceled ? "canceled" : "refused";
     r.as_expected = r.got == c.expected;
-    if (const succeeded* s = std::get_if<succeeded>(&out.action); s && !out.resource_body.empty())
-        std::printf("   resource metadata (%zu bytes): %.*s\n", out.resource_body.size(),
-                    static_cast<int>(std::min<std::size_t>(out.resource_body.size(), 160)), out.resource_body.data());
+    if (out.result.ok() && !out.body.empty()) {
+        const std::string shown = printable(out.body.substr(0, 160));
+        std::printf("   resource metadata (%zu bytes): %s\n", out.body.size(), shown.c_str());
+    }
     return r;
 }
 
 } // namespace
 
-int run_demo(int argc, char** argv) {
-    bool verbose = false;
-    for (int i = 2; i < argc; ++i) {
-        if (std::strcmp(argv[i], "-v") == 0 || std::strcmp(argv[i], "--verbose") == 0) {
-            verbose = true;
-        } else {
-            std::fprintf(stderr, "azmaps-lro demo: unknown argument %s (the demo takes none but -v)\n", argv[i]);
-            return exit_usage;
-        }
-    }
+int run_demo(bool verbose) {
     install_signal_handlers();
     namespace emu = azmaps::lro::emulator;
     emu::config ecfg;

@@ -75,6 +75,10 @@ struct transfer_config {
     std::string ca_file;
     /// CURLOPT_VERBOSE, to stderr.
     bool verbose = false;
+    /// libcurl's in-memory cookie engine (CURLOPT_COOKIEFILE ""), enabled again after every
+    /// curl_easy_reset: with the easy driver, cookies set by one answer go with the operation's
+    /// later requests (libcurl's domain rules apply). Nothing is read from or written to disk.
+    bool cookies = false;
 };
 
 /// A progress report (both drivers). Views point into the machine or the driver and are
@@ -360,6 +364,7 @@ struct transfer {
         if (!cfg.user_agent.empty()) curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
         if (!cfg.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, cfg.ca_file.c_str());
         if (cfg.verbose) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+        if (cfg.cookies) curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the reset above disabled the engine
         // libcurl silently resends a request whose reused connection died before any answer.
         // Harmless for the GETs; for a submit the machine must decide (it may not resend after
         // an ambiguous failure), so a submit always goes on a fresh connection.
