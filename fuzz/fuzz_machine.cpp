@@ -9,12 +9,15 @@
 #include "lro_invariants.hpp"
 #include <fuzzer/FuzzedDataProvider.h> // copied from clang's resource directory (CMakeLists.txt)
 
+#include <azmaps/lro/azure_policy.hpp>
+#include <azmaps/lro/detail/token_codec.hpp>
 #include <azmaps/lro/operation.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -160,7 +163,7 @@ std::string make_body(FuzzedDataProvider& in) {
     const int fields = in.ConsumeIntegralInRange<int>(0, 7);
     for (int i = 0; i < fields; ++i) {
         if (i) b += ',';
-        switch (in.ConsumeIntegralInRange<int>(0, 9)) {
+        switch (in.ConsumeIntegralInRange<int>(0, 10)) {
         case 0: case 1: case 2: b += "\"status\":\"" + json_string_piece(in) + "\""; break;
         case 3: b += "\"operationId\":\"" + json_string_piece(in) + "\""; break;
         case 4: b += "\"createdDateTime\":\"" + json_string_piece(in) + "\""; break;
@@ -172,6 +175,9 @@ std::string make_body(FuzzedDataProvider& in) {
                  ",\"innererror\":{\"code\":null,\"innererror\":{\"code\":\"Inner\"}}}";
             break;
         case 8: b += "\"status\":" + std::string(in.ConsumeBool() ? "null" : "[1,{\"a\":[]}]"); break;
+        case 9:
+            b += "\"properties\":{\"provisioningState\":\"" + json_string_piece(in) + "\"}";
+            break;
         default: b += in.ConsumeRandomLengthString(24); break;
         }
     }
@@ -210,13 +216,71 @@ auto with_input(const owned_input& oi, std::int64_t shift_ms, F&& f) {
 constexpr std::int64_t max_ms = 9'220'000'000'000; // steady_clock and system_clock: int64 nanoseconds
 constexpr std::int64_t sane_ms = 4'000'000'000'000;  // far enough from both ends for a twin's shift
 
+template <class Op>
+lro::action feed_any(Op& m, const input& in) {
+    switch (in.what) {
+    case input::kind::response: return m.on_response(*in.response, in.now, in.wall);
+    case input::kind::transport_error: return m.on_transport_error(in.error, in.now);
+    case input::kind::cancel: break;
+    }
+    return m.cancel(in.now);
+}
+
+/// The invariants every policy keeps (the Maps reference model in lro_invariants.hpp checks
+/// creator_policy's own rules on top): one terminal action and nothing after it; refusals
+/// change nothing; a request's not_before is not before its input's now; same_origin only on
+/// the submit origin; no credential in a request URL, an observation, a detail or a token;
+/// max_polls; a resumed twin acts the same; the same inputs give the same actions.
+template <class Op>
+void check_generic_step(const Op& m, const Op& before, const input& in, const lro::action& a, bool was_terminal,
+                        const lro::options& opts, std::string_view submit, std::size_t step) {
+    if (was_terminal) {
+        const auto* r = std::get_if<lro::refused>(&a);
+        if (r == nullptr || r->code != lro::errc::terminal) violation("an input after the end was not refused{terminal}", step);
+    }
+    if (const auto* r = std::get_if<lro::refused>(&a)) {
+        if (owned_observation::of(m.observe()) != owned_observation::of(before.observe()))
+            violation("a refused input changed the machine", step);
+        (void)r;
+    }
+    if (const auto* r = std::get_if<lro::send_request>(&a)) {
+        if (r->not_before < in.now) violation("not_before is before now", step);
+        if (r->url.find(secret) != std::string_view::npos) violation("a credential in a request URL", step);
+        lro::detail::origin o, home;
+        if (!lro::detail::parse_origin(r->url, o)) violation("a request URL that is not absolute", step);
+        if (!lro::detail::parse_origin(submit, home)) violation("the submit URL has no origin", step);
+        if (r->same_origin && !lro::detail::same_origin(o, home)) violation("same_origin on another origin", step);
+        if (opts.max_polls && m.observe().polls > *opts.max_polls) violation("more status requests than max_polls", step);
+    }
+    if (const auto* f = std::get_if<lro::failed>(&a))
+        if (f->detail.find(secret) != std::string_view::npos || f->monitor.find(secret) != std::string_view::npos)
+            violation("a credential in a failure", step);
+    const lro::observation ob = m.observe();
+    if (ob.monitor.find(secret) != std::string_view::npos || ob.resource.find(secret) != std::string_view::npos)
+        violation("a credential in an observation", step);
+    if (const auto tok = m.save()) {
+        std::string bytes;
+        if (!lro::detail::base64url_decode(std::string_view(*tok).substr(7), bytes)) violation("save() wrote a bad token", step);
+        if (bytes.find(secret) != std::string::npos) violation("a credential in a token", step);
+    }
+}
+
+/// The Azure family under the fuzzer: the same input grammar (plus Azure headers and
+/// provisioningState bodies), the generic invariants, resume twins and determinism.
+void run_azure(FuzzedDataProvider& in, const lro::options& opts, const std::string& method, const std::string& submit,
+               std::int64_t now_ms);
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider in(data, size);
     const lro::options opts = make_options(in);
-    static const char* const methods[] = {"POST", "PUT", "GET", "PATCH", "DELETE", "P@ST", ""};
-    const std::string method = pick(in, methods);
+    // The method byte also chooses the policy: the second half of the table is the Azure family.
+    static const char* const methods[] = {"POST", "PUT", "GET", "PATCH", "DELETE", "P@ST", "",
+                                          "POST", "PUT", "GET", "PATCH", "DELETE", "put", "POST"};
+    const std::size_t method_index = in.ConsumeIntegralInRange<std::size_t>(0, 13);
+    const std::string method = methods[method_index];
+    const bool azure = method_index >= 7;
     static const char* const submits[] = {
         "https://atlas.microsoft.com/mapData/upload?api-version=2.0&subscription-key=S3cr3tK3yZq",
         "https://us.atlas.microsoft.com/tilesets?api-version=2022-09-01-preview&subscription-key=S3cr3tK3yZq",
@@ -229,6 +293,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const std::int64_t bases[] = {0, 1'700'000'000'000, -1'000'000, 9'200'000'000'000, -9'200'000'000'000};
     std::int64_t now_ms = bases[in.ConsumeIntegralInRange<int>(0, 4)];
 
+    if (azure) {
+        run_azure(in, opts, method, submit, now_ms);
+        return 0;
+    }
     auto started = lro::operation::start(method, submit, opts);
     if (debug())
         std::fprintf(stderr, "start %s %s: %s; min=%lld max=%lld default=%lld backoff=%lld errors=%d polls=%d timeout=%lld fetch=%d any=%d insecure=%d ver=%d body=%zu url=%zu\n",
@@ -241,7 +309,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!started) return 0;
     lro::operation m = std::move(*started);
     const lro::operation pristine = m;
-    checker chk(opts, method, submit, secret);
+    // The machine keeps (and sends) the submit URL without its credential (docs/decisions.md 26):
+    // every submit above carries exactly "?subscription-key=<secret>" as its whole query.
+    std::string kept_submit = submit;
+    if (const std::size_t q = kept_submit.find(std::string("?subscription-key=") + secret); q != std::string::npos)
+        kept_submit.erase(q, std::string("?subscription-key=").size() + std::strlen(secret));
+    checker chk(opts, method, kept_submit, secret);
 
     std::vector<owned_input> log;
     std::vector<owned_action> actions;
@@ -352,3 +425,96 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
+
+namespace {
+
+void run_azure(FuzzedDataProvider& in, const lro::options& base, const std::string& method, const std::string& submit,
+               std::int64_t now_ms) {
+    lro::options opts = base;
+    const std::uint8_t f = in.ConsumeIntegral<std::uint8_t>();
+    opts.final_state_via = static_cast<lro::final_state>(f % 5);
+    if (f & 8) opts.result_member = "result";
+    opts.resubmit_idempotent = (f & 16) == 0;
+    if (f & 32) opts.succeeded_words = {"Success"};
+    if (f & 64) opts.canceled_words = {"Stopped"};
+    auto started = lro::azure_operation::start(method, submit, opts);
+    if (!started) return;
+    lro::azure_operation m = std::move(*started);
+    const lro::azure_operation pristine = m;
+    std::vector<owned_input> log;
+    std::vector<owned_action> actions;
+    std::optional<lro::azure_operation> twin;
+    std::int64_t shift_ms = 0;
+    std::int64_t last_accepted_ms = now_ms;
+    bool ended = false;
+    for (std::size_t step = 0; step < 48 && in.remaining_bytes() > 0; ++step) {
+        const int op = in.ConsumeIntegralInRange<int>(0, 15);
+        const int t = in.ConsumeIntegralInRange<int>(0, 5);
+        if (t <= 2) {
+            if (auto p = m.pending_request()) now_ms = std::chrono::duration_cast<milliseconds>(p->not_before.time_since_epoch()).count();
+        } else if (t == 3) {
+            now_ms += in.ConsumeIntegralInRange<std::int64_t>(0, 600'000);
+        } else if (t == 4) {
+            now_ms -= in.ConsumeIntegralInRange<std::int64_t>(0, 100'000);
+        }
+        if (now_ms > sane_ms) now_ms = sane_ms;
+        if (now_ms < -sane_ms) now_ms = -sane_ms;
+        if (op == 15) {
+            if (m.done()) continue;
+            const auto tok = m.save();
+            if (!tok) continue;
+            const std::int64_t shift = in.ConsumeIntegralInRange<std::int64_t>(-1'000'000'000, 1'000'000'000);
+            auto resumed = lro::azure_operation::resume(*tok, opts, time_point(milliseconds(last_accepted_ms + shift)), submit);
+            if (!resumed) violation("azure: resume(save()) refused its own token: " + std::string(lro::to_string(resumed.error())), step);
+            const auto again = resumed->save();
+            if (!again || *again != *tok) violation("azure: save(resume(token)) != token", step);
+            twin = std::move(*resumed);
+            shift_ms = shift;
+            continue;
+        }
+        owned_input oi;
+        oi.now_ms = now_ms;
+        if (op == 13) {
+            oi.what = input::kind::cancel;
+        } else if (op == 12 || op == 11) {
+            oi.what = input::kind::transport_error;
+            oi.error = static_cast<lro::transport_error>(in.ConsumeIntegralInRange<int>(0, 3));
+        } else {
+            static const int codes[] = {200, 200, 201, 202, 202, 204, 400, 404, 408, 429, 500, 502, 503, 504, 203, 0};
+            oi.status = codes[in.ConsumeIntegralInRange<int>(0, 15)];
+            const int nh = in.ConsumeIntegralInRange<int>(0, 5);
+            for (int i = 0; i < nh; ++i) {
+                std::string name = make_header_name(in);
+                std::string value = make_header_value(in, name);
+                oi.headers.emplace_back(std::move(name), std::move(value));
+            }
+            oi.body = make_body(in);
+        }
+        const bool was_terminal = ended;
+        with_input(oi, 0, [&](const input& x) {
+            const lro::azure_operation before = m;
+            const lro::action a = feed_any(m, x);
+            actions.push_back(owned_action::of(a));
+            check_generic_step(m, before, x, a, was_terminal, opts, submit, step);
+            if (lro::is_terminal(a)) {
+                if (ended) violation("azure: a second terminal action", step);
+                ended = true;
+            }
+            if (!std::holds_alternative<lro::refused>(a)) last_accepted_ms = now_ms;
+            return 0;
+        });
+        if (twin) {
+            const owned_action b = with_input(oi, shift_ms, [&](const input& x) { return owned_action::of(feed_any(*twin, x)); });
+            if (!actions.back().same_as(b, milliseconds(shift_ms)))
+                violation("azure: the resumed twin acted differently: " + actions.back().describe() + " vs " + b.describe(), step);
+        }
+        log.push_back(std::move(oi));
+    }
+    lro::azure_operation again = pristine;
+    for (std::size_t i = 0; i < log.size(); ++i) {
+        const owned_action b = with_input(log[i], 0, [&](const input& x) { return owned_action::of(feed_any(again, x)); });
+        if (!actions[i].same_as(b)) violation("azure: not deterministic: " + actions[i].describe() + " vs " + b.describe(), i);
+    }
+}
+
+} // namespace
