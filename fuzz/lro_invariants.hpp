@@ -21,11 +21,21 @@
 //                 and transport errors) and the answer's OData error (code, message), with
 //                 x-ms-error-code supplying a missing code.
 //   tokens        save() never holds the submit URL's path or query (a secret marker).
+//
+// The expected Retry-After delays, resolved URLs and OData errors come from the reference
+// models in namespace `ref` below, written from PROTOCOL.md, RFC 3986 and RFC 9110, never from
+// the library's retry_after_ms, resolve_url or parse_error_body (a check that calls the code
+// under test cannot catch a bug in it). The OData error model reads the body with nlohmann::json
+// (header-only, tests and fuzzers only), minding its quirks (json_property_test.cpp).
 #ifndef AZMAPS_LRO_FUZZ_INVARIANTS_HPP
 #define AZMAPS_LRO_FUZZ_INVARIANTS_HPP
 
 #include <azmaps/lro/operation.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +47,261 @@ namespace azmaps_lro_check {
 
 namespace lro = azmaps::lro;
 using lro::time_point;
+
+/// Reference models: independent of the library's parsers (see the top of this file).
+namespace ref {
+
+inline char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+inline bool iequal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+inline std::string_view trim(std::string_view v) { // HTTP OWS: spaces and tabs
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+/// PROTOCOL.md 10.11: trimmed, then one pair of surrounding double quotes dropped.
+inline std::string_view unquote(std::string_view v) {
+    v = trim(v);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    return v;
+}
+inline const std::string_view* first(lro::header_span hs, std::string_view name) {
+    for (const lro::header& h : hs)
+        if (iequal(h.name, name)) return &h.value;
+    return nullptr;
+}
+/// 1*DIGIT, saturating at UINT64_MAX; nullopt when empty or not all digits.
+inline std::optional<std::uint64_t> digits(std::string_view v) {
+    if (v.empty()) return std::nullopt;
+    std::uint64_t r = 0;
+    bool saturated = false;
+    for (char c : v) {
+        if (c < '0' || c > '9') return std::nullopt;
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        if (r > (UINT64_MAX - d) / 10) saturated = true;
+        else r = r * 10 + d;
+    }
+    return saturated ? UINT64_MAX : r;
+}
+
+/// HTTP-dates the generators write, worked out by hand (Unix seconds; nullopt: not a date:
+/// impossible day, second 60, another zone, names in the wrong case). Two-digit rfc850 years
+/// and anything else are left to `unknown`.
+struct known_date {
+    const char* text;
+    std::optional<std::int64_t> unix_s;
+};
+inline const known_date known_dates[] = {
+    {"Sun, 06 Nov 1994 08:49:37 GMT", 784111777}, {"Sun Nov  6 08:49:37 1994", 784111777},
+    {"Wed, 01 Jan 2025 00:00:10 GMT", 1735689610}, {"Wed, 31 Dec 9999 23:59:59 GMT", 253402300799},
+    {"Thu Jan  1 00:00:00 1970", 0},                {"Mon, 30 Feb 2024 00:00:00 GMT", std::nullopt},
+    {"Sun, 06 Nov 1994 08:49:37 UTC", std::nullopt}, {"sun, 06 nov 1994 08:49:37 gmt", std::nullopt},
+    {"Fri, 31 Dec 1999 23:59:60 GMT", std::nullopt}};
+
+/// A value the model knows, knows to be unusable, or cannot tell.
+struct verdict {
+    enum { value, unusable, unknown } is = unknown;
+    std::uint64_t v = 0;
+};
+
+/// An HTTP-date (trimmed): every form is at least 24 bytes long ("Sun Nov  6 08:49:37 1994").
+inline verdict date(std::string_view t) {
+    for (const known_date& k : known_dates)
+        if (t == k.text) return k.unix_s ? verdict{verdict::value, static_cast<std::uint64_t>(*k.unix_s)} : verdict{verdict::unusable, 0};
+    if (t.size() < 24) return {verdict::unusable, 0};
+    return {};
+}
+
+/// PROTOCOL.md 7 / 10.7 / 10.8: the delay (ms) of the first usable of retry-after-ms,
+/// x-ms-retry-after-ms and Retry-After (first occurrence of each name; spaces and tabs
+/// trimmed; delay-seconds * 1000 and numbers saturating; an HTTP-date against the Date header,
+/// else the wall clock, a date at or before it giving 0).
+inline verdict retry_after(lro::header_span hs, std::optional<std::int64_t> wall_ms) {
+    for (const char* name : {"retry-after-ms", "x-ms-retry-after-ms"})
+        if (const std::string_view* v = first(hs, name))
+            if (auto n = digits(trim(*v))) return {verdict::value, *n};
+    const std::string_view* ra = first(hs, "retry-after");
+    if (!ra) return {verdict::unusable, 0};
+    const std::string_view t = trim(*ra);
+    if (t.empty()) return {verdict::unusable, 0};
+    if (t[0] >= '0' && t[0] <= '9') {
+        const auto n = digits(t);
+        if (!n) return {verdict::unusable, 0};
+        return {verdict::value, *n > UINT64_MAX / 1000 ? UINT64_MAX : *n * 1000};
+    }
+    const verdict at = date(t);
+    if (at.is != verdict::value) return at;
+    const auto at_ms = static_cast<std::int64_t>(at.v) * 1000;
+    std::int64_t ref_ms = 0;
+    const std::string_view* dh = first(hs, "date");
+    const verdict dv = dh ? date(trim(*dh)) : verdict{verdict::unusable, 0};
+    if (dv.is == verdict::unknown) return {};
+    if (dv.is == verdict::value) ref_ms = static_cast<std::int64_t>(dv.v) * 1000;
+    else if (wall_ms) ref_ms = *wall_ms;
+    else return {verdict::unusable, 0};
+    return {verdict::value, at_ms <= ref_ms ? 0u : static_cast<std::uint64_t>(at_ms - ref_ms)};
+}
+
+/// RFC 3986 5.2.4.
+inline std::string remove_dots(std::string in) {
+    std::string out;
+    while (!in.empty()) {
+        if (in.rfind("../", 0) == 0) in.erase(0, 3);
+        else if (in.rfind("./", 0) == 0) in.erase(0, 2);
+        else if (in.rfind("/./", 0) == 0) in.erase(0, 2);
+        else if (in == "/.") in = "/";
+        else if (in.rfind("/../", 0) == 0 || in == "/..") {
+            in = in == "/.." ? "/" : in.substr(3);
+            const std::size_t cut = out.rfind('/');
+            out.erase(cut == std::string::npos ? 0 : cut);
+        } else if (in == "." || in == "..") in.clear();
+        else {
+            const std::size_t next = in.find('/', 1);
+            out += in.substr(0, next);
+            in.erase(0, next == std::string::npos ? in.size() : next);
+        }
+    }
+    return out;
+}
+
+/// RFC 3986 Appendix B, refusing a ':' before any '/', '?', '#' that follows no valid scheme
+/// (section 4.2: such text is neither a URI nor a relative reference).
+struct uri {
+    std::optional<std::string> scheme, authority, query, fragment;
+    std::string path;
+};
+inline std::optional<uri> split(std::string_view s) {
+    uri u;
+    const std::size_t colon = s.find(':'), stop = s.find_first_of("/?#");
+    if (colon != std::string_view::npos && colon < stop) {
+        const std::string_view sc = s.substr(0, colon);
+        bool ok = !sc.empty() && ((sc[0] | 32) >= 'a' && (sc[0] | 32) <= 'z');
+        for (char c : sc)
+            ok = ok && (((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.');
+        if (!ok) return std::nullopt;
+        u.scheme = std::string(sc);
+        s.remove_prefix(colon + 1);
+    }
+    if (const std::size_t h = s.find('#'); h != std::string_view::npos) {
+        u.fragment = std::string(s.substr(h + 1));
+        s = s.substr(0, h);
+    }
+    if (const std::size_t q = s.find('?'); q != std::string_view::npos) {
+        u.query = std::string(s.substr(q + 1));
+        s = s.substr(0, q);
+    }
+    if (s.rfind("//", 0) == 0) {
+        const std::size_t end = s.find('/', 2);
+        u.authority = std::string(s.substr(2, end == std::string_view::npos ? std::string_view::npos : end - 2));
+        s = end == std::string_view::npos ? std::string_view{} : s.substr(end);
+    }
+    u.path = std::string(s);
+    return u;
+}
+/// RFC 3986 5.2.2 (strict) and 5.3.
+inline std::optional<std::string> resolve(std::string_view base_text, std::string_view ref_text) {
+    const auto b = split(base_text), r = split(ref_text);
+    if (!b || !r) return std::nullopt;
+    uri t;
+    if (r->scheme) {
+        t = *r;
+        t.path = remove_dots(r->path);
+    } else {
+        if (r->authority) {
+            t.authority = r->authority, t.path = remove_dots(r->path), t.query = r->query;
+        } else {
+            if (r->path.empty()) {
+                t.path = b->path;
+                t.query = r->query ? r->query : b->query;
+            } else {
+                if (r->path[0] == '/') t.path = remove_dots(r->path);
+                else if (b->authority && b->path.empty()) t.path = remove_dots("/" + r->path);
+                else {
+                    const std::size_t slash = b->path.rfind('/');
+                    t.path = remove_dots((slash == std::string::npos ? std::string() : b->path.substr(0, slash + 1)) + r->path);
+                }
+                t.query = r->query;
+            }
+            t.authority = b->authority;
+        }
+        t.scheme = b->scheme;
+        t.fragment = r->fragment;
+    }
+    std::string out;
+    if (t.scheme) out += *t.scheme + ":";
+    if (t.authority) out += "//" + *t.authority;
+    out += t.path;
+    if (t.query) out += "?" + *t.query;
+    if (t.fragment) out += "#" + *t.fragment;
+    return out;
+}
+
+/// PROTOCOL.md 6 / 10.15: the OData error of a body, read by nlohmann with its quirks minded:
+/// nullopt when the body is no JSON object of depth <= 64 (a NUL after the value, which
+/// nlohmann takes for the end of input, and a byte order mark, which it skips, make the body
+/// unparsable) or has no "error" object.
+inline int depth_of(const nlohmann::json& v) {
+    if (!v.is_structured()) return 0;
+    int m = 0;
+    for (const auto& x : v) m = std::max(m, depth_of(x));
+    return m + 1;
+}
+inline std::optional<lro::odata_error> odata(std::string_view body) {
+    using nlohmann::json;
+    if (body.find('\0') != std::string_view::npos || body.rfind("\xEF\xBB\xBF", 0) == 0) return std::nullopt;
+    const json j = json::parse(body.begin(), body.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || depth_of(j) > 64) return std::nullopt;
+    const auto e = j.find("error");
+    if (e == j.end() || !e->is_object()) return std::nullopt;
+    auto str = [](const json& o, const char* k) {
+        const auto it = o.find(k);
+        return it != o.end() && it->is_string() ? it->template get<std::string>() : std::string();
+    };
+    // FAMILY.md 4.5: a numeric code is kept as its JSON text (compared with ref::same_error()).
+    auto code = [&](const json& o) {
+        const auto it = o.find("code");
+        return it != o.end() && it->is_number() ? it->dump() : str(o, "code");
+    };
+    lro::odata_error r;
+    r.code = code(*e);
+    r.message = str(*e, "message");
+    r.target = str(*e, "target");
+    if (const auto it = e->find("details"); it != e->end()) {
+        auto one = [&](const json& x) {
+            if (x.is_object()) r.details.push_back({code(x), str(x, "message"), str(x, "target")});
+        };
+        if (it->is_object()) one(*it);
+        else if (it->is_array())
+            for (const json& x : *it) one(x);
+    }
+    const json* inner = e->contains("innererror") ? &(*e)["innererror"] : nullptr;
+    for (int links = 0; links < lro::detail::max_innererror_links && inner && inner->is_object(); ++links) {
+        if (const auto it = inner->find("code"); it != inner->end() && it->is_string()) r.innererror.push_back(it->template get<std::string>());
+        inner = inner->contains("innererror") ? &(*inner)["innererror"] : nullptr;
+    }
+    return r;
+}
+
+/// A code as the reference writes it: a JSON number's text in nlohmann's spelling ("1e3" and
+/// "1000" are both 1000.0 or 1000), any other text as it is.
+inline std::string norm_code(const std::string& c) {
+    if (c.empty() || !(c[0] == '-' || (c[0] >= '0' && c[0] <= '9'))) return c;
+    const nlohmann::json j = nlohmann::json::parse(c, nullptr, false);
+    return !j.is_discarded() && j.is_number() ? j.dump() : c;
+}
+/// The library's error equals the reference's, numeric codes compared as numbers.
+inline bool same_error(lro::odata_error got, lro::odata_error want) {
+    got.code = norm_code(got.code), want.code = norm_code(want.code);
+    for (auto& x : got.details) x.code = norm_code(x.code);
+    for (auto& x : want.details) x.code = norm_code(x.code);
+    return got == want;
+}
+
+} // namespace ref
 
 /// An action with owned strings, comparable after the machine moved on.
 struct owned_action {
@@ -237,8 +502,12 @@ public:
         if (in_fetch_ > errors_cap_) return "P1: more than max_consecutive_errors inputs while fetching";
         if (opts_.max_polls && accepted_ > 2ull * errors_cap_ + *opts_.max_polls)
             return "P1: more than 2E + max_polls accepted inputs without an end";
-        if (opts_.timeout && lro::detail::ms_between(start_, in.now) > opts_.timeout->count() &&
-            !(in.now < start_) && act.kind == 0)
+        // Past the deadline in clock ticks (a sub-millisecond excess counts); the tick difference
+        // is taken only when the millisecond one is at the limit (no overflow).
+        const std::int64_t elapsed_ms = lro::detail::ms_between(start_, in.now);
+        const bool past_deadline = opts_.timeout && (elapsed_ms > opts_.timeout->count() ||
+                                                     (elapsed_ms == opts_.timeout->count() && in.now - start_ > *opts_.timeout));
+        if (past_deadline && !(in.now < start_) && act.kind == 0)
             return "P1: an input after the deadline did not end the operation: " + act.describe();
 
         if (in.what == input::kind::cancel) {
@@ -275,7 +544,10 @@ private:
         // P3: where the URL comes from.
         bool known = false;
         if (act.purpose == lro::purpose::submit) {
-            known = act.url == submit_url_ && pending_purpose_ == lro::purpose::submit;
+            const std::string plain = lro::detail::has_credential_param(submit_url_, opts_.credential_query_names)
+                                          ? lro::detail::without_credential_params(submit_url_, opts_.credential_query_names)
+                                          : submit_url_;
+            known = (act.url == submit_url_ || act.url == plain) && pending_purpose_ == lro::purpose::submit;
             if (act.method != method_) return "P3: a resubmit changed the method";
             if (!act.same_origin) return "P3: the submit is not same_origin";
         } else {
@@ -303,12 +575,12 @@ private:
             if (act.delay_ms != 0) return "P4: the first resource fetch has a delay (10.9)";
         } else {
             if (act.delay_ms < min_ || act.delay_ms > max_) return "P4: a delay outside [min, max]: " + act.describe();
-            std::uint64_t ra = 0;
             if (in.what == input::kind::response) {
-                const std::int64_t wall_ms =
-                    in.wall ? std::chrono::duration_cast<std::chrono::milliseconds>(in.wall->time_since_epoch()).count() : 0;
-                if (d::retry_after_ms(in.response->headers, in.wall.has_value(), wall_ms, ra)) {
-                    const std::int64_t v = ra > static_cast<std::uint64_t>(max_) ? max_ : static_cast<std::int64_t>(ra);
+                std::optional<std::int64_t> wall_ms;
+                if (in.wall) wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(in.wall->time_since_epoch()).count();
+                const ref::verdict ra = ref::retry_after(in.response->headers, wall_ms);
+                if (ra.is == ref::verdict::value) {
+                    const std::int64_t v = ra.v > static_cast<std::uint64_t>(max_) ? max_ : static_cast<std::int64_t>(ra.v);
                     const std::int64_t want = v < min_ ? min_ : v;
                     if (act.delay_ms != want)
                         return "P4: the delay is not the answer's Retry-After (clamped): want " + std::to_string(want) +
@@ -333,9 +605,14 @@ private:
     bool from_answer(const lro::response_view& r, const std::string& url) const {
         namespace d = lro::detail;
         auto matches = [&](std::string_view raw) {
-            std::string out;
-            if (d::resolve_url(pending_url_, d::clean_header_url(raw), max_url(), out) != d::url_error::none)
-                return false;
+            const std::string_view cleaned = ref::unquote(raw);
+            if (cleaned.empty()) return false;
+            auto resolved = ref::resolve(pending_url_, cleaned);
+            if (!resolved) return false;
+            std::string out = std::move(*resolved);
+            // Credential query parameters never leave the machine (options::credential_query_names).
+            if (d::has_credential_param(out, opts_.credential_query_names))
+                out = d::without_credential_params(out, opts_.credential_query_names);
             d::origin o;
             if (d::parse_origin(out, o) && d::same_origin(o, submit_origin_))
                 for (const auto& q : opts_.add_query)
@@ -344,10 +621,12 @@ private:
         };
         for (const lro::header& h : r.headers)
             if (matches(h.value)) return true;
-        d::status_fields f;
-        if (d::scan_status_body(r.body, f) == d::json_error::none && f.resource_location.kind == d::json_kind::string) {
-            std::string s;
-            if (d::unescape_json_string(f.resource_location.raw, s) && matches(s)) return true;
+        // The body's resourceLocation, read by nlohmann (a body the scanner refuses names no URL).
+        if (r.body.find('\0') == std::string_view::npos) {
+            const nlohmann::json j = nlohmann::json::parse(r.body.begin(), r.body.end(), nullptr, false);
+            if (!j.is_discarded() && j.is_object())
+                if (const auto it = j.find("resourceLocation"); it != j.end() && it->is_string())
+                    if (matches(it->template get<std::string>())) return true;
         }
         return false;
     }
@@ -372,14 +651,15 @@ private:
         lro::odata_error want;
         bool has = false;
         const std::size_t cap = opts_.max_body_bytes < d::max_body_cap ? opts_.max_body_bytes : d::max_body_cap;
-        if (r.body.size() <= cap) (void)d::parse_error_body(r.body, want, has);
-        if (const std::string_view* h = lro::find_header(r.headers, "x-ms-error-code")) {
-            if (!has) want = lro::odata_error{};
-            if (want.code.empty()) want.code.assign(d::clean_header_url(*h));
+        if (r.body.size() <= cap) {
+            if (auto e = ref::odata(r.body)) want = std::move(*e), has = true;
+        }
+        if (const std::string_view* h = ref::first(r.headers, "x-ms-error-code")) {
+            if (want.code.empty()) want.code.assign(ref::unquote(*h));
             has = has || !want.code.empty();
         }
         if (has != act.has_error) return "P8: the failed action lost (or invented) the server's error: " + act.describe();
-        if (has && !(want == act.error)) return "P8: the failed action's error differs from the server's: " + act.describe();
+        if (has && !ref::same_error(act.error, want)) return "P8: the failed action's error differs from the server's: " + act.describe();
         return {};
     }
 

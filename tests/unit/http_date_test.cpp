@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <regex>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -226,23 +229,206 @@ TEST(HttpDate, RoundTrip) {
     }
 }
 
-TEST(HttpDate, NoCrashOnArbitraryBytes) {
+// --- a reference model, written from RFC 9110 5.6.7 and the decisions at the top of
+// http_date.hpp with its own calendar arithmetic, against near-valid and arbitrary texts ------
+
+namespace {
+namespace ref {
+
+std::int64_t fdiv(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+/// Days from 0000-01-01 to y-01-01 (proleptic Gregorian; year 0 is a leap year).
+std::int64_t days_before_year(std::int64_t y) { return 365 * y + fdiv(y + 3, 4) - fdiv(y + 99, 100) + fdiv(y + 399, 400); }
+bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+unsigned month_days(std::int64_t y, int m) {
+    static const unsigned n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return n[m - 1] + (m == 2 && leap(y) ? 1 : 0);
+}
+std::int64_t unix_s(std::int64_t y, int mo, unsigned d, unsigned h, unsigned mi, unsigned s) {
+    std::int64_t days = days_before_year(y) - days_before_year(1970);
+    for (int k = 1; k < mo; ++k) days += month_days(y, k);
+    days += d - 1;
+    return days * 86400 + h * 3600 + mi * 60 + s;
+}
+/// Year of a Unix time (by search from an estimate), for checking rfc850 results.
+std::int64_t year_of(std::int64_t t) {
+    const std::int64_t days = fdiv(t, 86400) + days_before_year(1970);
+    std::int64_t y = fdiv(days * 400, 146097);
+    while (days_before_year(y) > days) --y;
+    while (days_before_year(y + 1) <= days) ++y;
+    return y;
+}
+
+int month_of(const std::string& m) {
+    static const char* const names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; ++i)
+        if (m == names[i]) return i + 1;
+    return 0;
+}
+unsigned num(const std::string& s) { return static_cast<unsigned>(std::stoul(s)); }
+
+/// The expected parse: the Unix seconds, or nullopt when the text is no HTTP-date. For rfc850
+/// with a reference, `year_open` is set and only the text's fields are known (checked apart).
+struct expectation {
+    std::optional<std::int64_t> value;
+    bool rfc850_with_ref = false;
+    int month = 0;
+    unsigned day = 0, yy = 0, h = 0, mi = 0, se = 0;
+};
+
+expectation http_date(const std::string& t, bool has_ref) {
+    static const std::regex imf(R"(^(Sun|Mon|Tue|Wed|Thu|Fri|Sat), ([0-9]{2}) ([A-Z][a-z]{2}) ([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT$)");
+    static const std::regex rfc850(R"(^(Sunday|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday), ([0-9]{2})-([A-Z][a-z]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT$)");
+    static const std::regex asctime(R"(^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) ([A-Z][a-z]{2}) ( [0-9]|[0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{4})$)");
+    expectation e;
+    std::smatch m;
+    std::int64_t y = 0;
+    if (std::regex_match(t, m, imf)) {
+        e.day = num(m[2]), e.month = month_of(m[3]), y = num(m[4]), e.h = num(m[5]), e.mi = num(m[6]), e.se = num(m[7]);
+    } else if (std::regex_match(t, m, asctime)) {
+        e.month = month_of(m[2]), e.day = num(m[3].str()[0] == ' ' ? m[3].str().substr(1) : m[3].str()), e.h = num(m[4]),
+        e.mi = num(m[5]), e.se = num(m[6]), y = num(m[7]);
+    } else if (std::regex_match(t, m, rfc850)) {
+        e.day = num(m[2]), e.month = month_of(m[3]), e.yy = num(m[4]), e.h = num(m[5]), e.mi = num(m[6]), e.se = num(m[7]);
+        y = 2000 + e.yy;
+        e.rfc850_with_ref = has_ref;
+    } else {
+        return e;
+    }
+    if (e.month == 0 || e.h > 23 || e.mi > 59 || e.se > 59 || e.day < 1) return expectation{};
+    if (e.rfc850_with_ref) {
+        if (e.day > 31 || (e.month != 2 && e.day > month_days(2001, e.month))) return expectation{};
+        return e; // the year depends on the reference: checked by the caller
+    }
+    if (e.day > month_days(y, e.month)) return expectation{};
+    e.value = unix_s(y, e.month, e.day, e.h, e.mi, e.se);
+    return e;
+}
+
+/// created / createdDateTime, from the grammar in http_date.hpp's decisions, to UTC ms.
+std::optional<std::int64_t> created(const std::string& t) {
+    static const std::regex us(R"(^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}) ([0-9]{1,2}):([0-9]{2}):([0-9]{2}) ([AaPp][Mm]) ([+-])([0-9]{2}):([0-9]{2})$)");
+    static const std::regex iso(R"(^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|([+-])([0-9]{2}):([0-9]{2}))$)");
+    std::smatch m;
+    std::int64_t y = 0;
+    unsigned mo = 0, d = 0, h = 0, mi = 0, se = 0, oh = 0, om = 0;
+    int sign = 1;
+    std::int64_t ms = 0;
+    if (std::regex_match(t, m, us)) {
+        mo = num(m[1]), d = num(m[2]), y = num(m[3]), h = num(m[4]), mi = num(m[5]), se = num(m[6]);
+        if (h < 1 || h > 12) return std::nullopt;
+        const bool pm = m[7].str()[0] == 'P' || m[7].str()[0] == 'p';
+        h = h % 12 + (pm ? 12 : 0);
+        sign = m[8] == "-" ? -1 : 1, oh = num(m[9]), om = num(m[10]);
+    } else if (std::regex_match(t, m, iso)) {
+        y = num(m[1]), mo = num(m[2]), d = num(m[3]), h = num(m[4]), mi = num(m[5]), se = num(m[6]);
+        const std::string frac = m[7].matched ? m[7].str().substr(1) + "000" : "000";
+        ms = std::stoi(frac.substr(0, 3));
+        if (m[9].matched) sign = m[9] == "-" ? -1 : 1, oh = num(m[10]), om = num(m[11]);
+    } else {
+        return std::nullopt;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, static_cast<int>(mo)) || h > 23 || mi > 59 || se > 59 ||
+        oh > 23 || om > 59)
+        return std::nullopt;
+    const std::int64_t local = unix_s(y, static_cast<int>(mo), d, h, mi, se);
+    return (local - sign * static_cast<std::int64_t>(oh * 60 + om) * 60) * 1000 + ms;
+}
+
+} // namespace ref
+
+/// Checks parse_http_date and parse_created_time on `s` against the reference model.
+void check_against_reference(const std::string& s, std::int64_t reference, bool has_ref) {
+    std::int64_t v = 0;
+    const bool ok = parse_http_date(s, reference, has_ref, v);
+    const ref::expectation e = ref::http_date(s, has_ref);
+    if (e.rfc850_with_ref) {
+        // The year: the one ending in the text's two digits in (reference + 50 y - 100 y,
+        // reference + 50 y], the reference clamped to the years 0001-9998 (http_date.hpp).
+        const std::int64_t r = std::min<std::int64_t>(std::max<std::int64_t>(reference, -62135596800), 253370764799);
+        const std::int64_t ry = ref::year_of(r);
+        // the reference's month, day and second of the day
+        std::int64_t rest = r - ref::unix_s(ry, 1, 1, 0, 0, 0);
+        int rm = 1;
+        while (rest >= static_cast<std::int64_t>(ref::month_days(ry, rm)) * 86400) rest -= ref::month_days(ry, rm++) * 86400;
+        const auto rd = static_cast<unsigned>(rest / 86400 + 1);
+        const std::int64_t rsecs = rest % 86400, secs = e.h * 3600 + e.mi * 60 + e.se;
+        auto too_far = [&](std::int64_t y) { // later than the reference's date and time 50 years on
+            if (y != ry + 50) return y > ry + 50;
+            if (e.month != rm) return e.month > rm;
+            if (e.day != rd) return e.day > rd;
+            return secs > rsecs;
+        };
+        std::optional<std::int64_t> want;
+        for (std::int64_t y = ry + 50; y > ry - 51 && !want; --y) {
+            if (((y % 100) + 100) % 100 != e.yy || too_far(y)) continue;
+            if (e.day <= ref::month_days(y, e.month)) want = ref::unix_s(y, e.month, e.day, e.h, e.mi, e.se);
+            break; // the first year that is not too far decides (29 Feb of a common year: unusable)
+        }
+        ASSERT_EQ(ok, want.has_value()) << s << " ref " << reference;
+        if (ok) { ASSERT_EQ(v, *want) << s << " ref " << reference; }
+    } else {
+        ASSERT_EQ(ok, e.value.has_value()) << s;
+        if (ok) { ASSERT_EQ(v, *e.value) << s; }
+    }
+    std::int64_t c = 0;
+    const bool cok = parse_created_time(s, c);
+    const auto want_c = ref::created(s);
+    ASSERT_EQ(cok, want_c.has_value()) << s;
+    if (cok) { ASSERT_EQ(c, *want_c) << s; }
+}
+
+std::uint64_t xorshift(std::uint64_t& x) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+}
+
+} // namespace
+
+// Valid texts of every form, then damaged by one or two edits from an alphabet of date
+// characters: parse_http_date and parse_created_time agree with the reference on each.
+TEST(HttpDate, AgreesWithReferenceOnDamagedTexts) {
+    const char alphabet[] = "SunMoTFriGMT ,-:/.+0123456789JanNovDecdayPAZz\t\x80";
+    const char* const seeds[] = {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                                 "Thu, 29 Feb 2024 23:59:59 GMT", "Monday, 29-Feb-00 00:00:00 GMT", "Sat Dec 31 23:59:59 9999",
+                                 "Thu Jan 01 00:00:00 0000", "3/11/2020 8:45:13 PM +00:00", "12/31/2020 12:00:00 am -23:59",
+                                 "2021-05-06T07:55:19.5256829+00:00", "2024-02-29 00:00:00Z", "0000-01-01t00:00:00.1-01:30"};
+    std::uint64_t x = 88172645463325252ull;
+    std::size_t accepted = 0;
+    for (int i = 0; i < 60000; ++i) {
+        std::string s = seeds[xorshift(x) % (sizeof seeds / sizeof seeds[0])];
+        const int edits = static_cast<int>(xorshift(x) % 3);
+        for (int k = 0; k < edits && !s.empty(); ++k) {
+            const std::size_t at = xorshift(x) % s.size();
+            const char c = alphabet[xorshift(x) % (sizeof alphabet - 1)];
+            switch (xorshift(x) % 3) {
+            case 0: s[at] = c; break;
+            case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+            default: s.erase(at, 1); break;
+            }
+        }
+        const std::int64_t r = static_cast<std::int64_t>(xorshift(x) % 8000000000ull) - 1000000000; // 1938..2223
+        const std::int64_t reference = (i % 50 == 0) ? static_cast<std::int64_t>(xorshift(x)) : r;
+        std::int64_t v = 0, c = 0;
+        accepted += parse_http_date(s, reference, i % 3 != 0, v) || parse_created_time(s, c);
+        check_against_reference(s, reference, i % 3 != 0);
+        if (HasFatalFailure()) return;
+    }
+    EXPECT_GT(accepted, 20000u); // the seeds survive zero edits and many single edits
+}
+
+// Arbitrary strings over the same alphabet: almost all are refused, as by the reference.
+TEST(HttpDate, AgreesWithReferenceOnArbitraryBytes) {
     const char alphabet[] = "SunMoTFriGMT ,-:0123456789JanNovDecday\t\x80";
     std::uint64_t x = 88172645463325252ull;
-    auto next = [&x]() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        return x;
-    };
     std::string s;
     for (int i = 0; i < 50000; ++i) {
         s.clear();
-        const std::size_t n = next() % 34;
-        for (std::size_t k = 0; k < n; ++k) s.push_back(alphabet[next() % (sizeof alphabet - 1)]);
-        std::int64_t v = 0;
-        (void)parse_http_date(s, static_cast<std::int64_t>(next()), (next() & 1) != 0, v);
-        (void)parse_created_time(s, v);
+        const std::size_t n = xorshift(x) % 34;
+        for (std::size_t k = 0; k < n; ++k) s.push_back(alphabet[xorshift(x) % (sizeof alphabet - 1)]);
+        check_against_reference(s, static_cast<std::int64_t>(xorshift(x)), (xorshift(x) & 1) != 0);
+        if (HasFatalFailure()) return;
     }
 }
 
