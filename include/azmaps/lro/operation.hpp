@@ -603,6 +603,12 @@ private:
         return opts_->max_consecutive_errors < 1 ? 1u : static_cast<std::uint32_t>(opts_->max_consecutive_errors);
     }
     std::int64_t elapsed_ms() const noexcept { return detail::ms_between(start_, last_now_); }
+    /// start + timeout, saturating; a negative timeout is a deadline before the start.
+    time_point deadline() const noexcept {
+        const auto t = static_cast<std::int64_t>(opts_->timeout->count());
+        if (t >= 0) return detail::add_ms(start_, t); // saturates at the clock's range
+        return detail::add_ms(start_, t == INT64_MIN ? INT64_MAX : -t, /*subtract=*/true);
+    }
 
     /// Every phase change goes through here; the table in transitions.hpp lists them all.
     void enter(phase next) noexcept {
@@ -770,7 +776,7 @@ private:
             return fail(failure_reason::timed_out, std::nullopt, "max_polls would be passed by the next status request", r);
         // In the clock's own resolution: `now + delay > start + timeout` (10.2), sub-millisecond
         // times included (both sums saturate at the clock's range).
-        if (opts_->timeout && detail::add_ms(now, delay_ms) > detail::add_ms(start_, static_cast<std::int64_t>(opts_->timeout->count())))
+        if (opts_->timeout && detail::add_ms(now, delay_ms) > deadline())
             return fail(failure_reason::timed_out, std::nullopt, "the timeout would be passed by the next request", r);
         if (poll && polls_ < UINT32_MAX) ++polls_;
         return make_request();
