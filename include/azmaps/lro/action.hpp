@@ -14,8 +14,10 @@
 namespace azmaps::lro {
 
 /// The machine's notion of time: the caller's monotonic clock, as a type only.
-/// The library never calls `::now()`.
+/// The library never calls a clock's `now()`: every input carries the caller's `now`.
 using clock = std::chrono::steady_clock;
+/// A point on the caller's monotonic clock: the `now` passed with every input and the
+/// `not_before` of every `send_request`.
 using time_point = clock::time_point;
 /// Wall-clock time, only for HTTP-date `Retry-After` values without a `Date` header.
 using wall_time = std::chrono::system_clock::time_point;
@@ -28,6 +30,7 @@ enum class purpose : std::uint8_t {
     resource = 2, ///< GET of the created resource's metadata
 };
 
+/// The stable name of `p` ("submit", "status", "resource"), for logs and `lro-replay`.
 constexpr std::string_view to_string(purpose p) noexcept {
     return p == purpose::submit ? "submit" : p == purpose::status ? "status" : "resource";
 }
@@ -44,6 +47,7 @@ enum class failure_reason : std::uint8_t {
     cross_origin = 7,     ///< a followed URL breaks the origin rules
 };
 
+/// The stable name of `r` (the enumerator's name, e.g. "timed_out"), for logs and `lro-replay`.
 constexpr std::string_view to_string(failure_reason r) noexcept {
     switch (r) {
     case failure_reason::operation_failed: return "operation_failed";
@@ -68,6 +72,7 @@ enum class result_source : std::uint8_t {
     final = 4,  ///< the answer of the final GET (the Maps resource fetch, an Azure final-state GET)
 };
 
+/// The stable name of `s` ("none", "submit", "status", "poll", "final").
 constexpr std::string_view to_string(result_source s) noexcept {
     switch (s) {
     case result_source::none: return "none";
@@ -82,6 +87,7 @@ constexpr std::string_view to_string(result_source s) noexcept {
 /// Who canceled.
 enum class cancel_source : std::uint8_t { server = 0, client = 1 };
 
+/// The stable name of `s` ("server" or "client").
 constexpr std::string_view to_string(cancel_source s) noexcept {
     return s == cancel_source::server ? "server" : "client";
 }
@@ -92,11 +98,17 @@ constexpr std::string_view to_string(cancel_source s) noexcept {
 /// token) only when `same_origin` is true. `method` and `url` view storage owned by the
 /// machine: valid until the next input to it (or its move/destruction).
 struct send_request {
+    /// HTTP method to send: the submit's method for `purpose::submit`, else "GET".
     std::string_view method;
+    /// Absolute URL to send to (credential query parameters already removed).
     std::string_view url;
+    /// How long to wait before sending, counted from the `now` of the input that produced this.
     milliseconds delay{0};
+    /// The same wait as an instant: do not send before this point of the caller's clock.
     time_point not_before{};
+    /// Why the request is asked for: tells the driver whether to resend the original body.
     lro::purpose purpose = lro::purpose::status;
+    /// True when `url` has the submit's origin: only then may the driver attach credentials.
     bool same_origin = true;
 
     friend bool operator==(const send_request& a, const send_request& b) noexcept {
@@ -116,8 +128,11 @@ struct send_request {
 /// Views point into the machine: valid until its next input, move or destruction. Keep an
 /// `lro::outcome` (outcome.hpp) for anything longer.
 struct succeeded {
+    /// URL of the result (see above); empty when there is none.
     std::string_view resource_location;
+    /// Which answer's body holds the result; `none` when there is no result body.
     result_source source = result_source::none;
+    /// Top-level member of that body holding the result; empty: the whole body.
     std::string_view result_member;
     friend bool operator==(const succeeded& a, const succeeded& b) noexcept {
         return a.resource_location == b.resource_location && a.source == b.source &&
@@ -133,9 +148,13 @@ struct succeeded {
 /// printable-ASCII sentence for humans. All views/pointers are owned by the machine: valid
 /// until its next input, move or destruction (keep an `lro::outcome` for longer).
 struct failed {
+    /// Why the operation failed.
     failure_reason reason = failure_reason::protocol_error;
+    /// Status code of the answer that ended the operation; none for time-outs and transport errors.
     std::optional<int> http_status;
+    /// Parsed OData error of that answer; nullptr when it had none.
     const odata_error* error = nullptr;
+    /// Status monitor URL, so a timed-out operation can be followed later; empty before there was one.
     std::string_view monitor;
     std::string_view detail;
 
@@ -149,6 +168,7 @@ struct failed {
 
 /// Terminal: the operation was canceled, by the server (`Canceled` status) or the client.
 struct canceled {
+    /// Who canceled: the server (a `Canceled` status) or the client (`cancel()`).
     cancel_source by = cancel_source::client;
     friend bool operator==(const canceled& a, const canceled& b) noexcept { return a.by == b.by; }
     friend bool operator!=(const canceled& a, const canceled& b) noexcept { return !(a == b); }
@@ -156,6 +176,7 @@ struct canceled {
 
 /// The input was refused and changed nothing (PROTOCOL.md 10.3). Not terminal.
 struct refused {
+    /// Why the input was refused (e.g. `errc::terminal` after the operation ended).
     errc code = errc::terminal;
     friend bool operator==(const refused& a, const refused& b) noexcept { return a.code == b.code; }
     friend bool operator!=(const refused& a, const refused& b) noexcept { return !(a == b); }

@@ -34,18 +34,28 @@ struct azure_policy {
     /// Body polling and the final GET of the original URL need the submit URL after the submit.
     static constexpr bool keeps_original_url = true;
 
+    /// How the operation is polled, chosen from the submit answer (see the file comment):
+    /// `ol` Operation-Location, `aao` Azure-AsyncOperation, `loc` Location, `body` the submit URL,
+    /// `done` nothing to poll; `none` before the submit answer.
     enum class strategy : std::uint8_t { none = 0, ol = 1, aao = 2, loc = 3, body = 4, done = 5 };
+    /// The submit's method, as far as the family rules care (`other` for any other method).
     enum class method_kind : std::uint8_t { other = 0, put = 1, patch = 2, post = 3, del = 4 };
 
     /// What the policy knows about the operation; travels in resume tokens (K8: strategy,
     /// method, final-state-via, whether a submit `Location` was kept).
     struct state {
+        /// The polling strategy (`none` until the submit answer chose one).
         strategy how = strategy::none;
+        /// The submit's method, which decides body polling and the final-result rules.
         method_kind method = method_kind::other;
+        /// `options::final_state_via` at the start (FAMILY.md 3).
         final_state fsv = final_state::unset;
+        /// True when a `Location` of the submit answer was kept beside an OL/AAO monitor (final rules F2/F7).
         bool has_location = false;
     };
 
+    /// The state before the submit: the submit's method (compared case-sensitively) and
+    /// `final_state_via`. Called once by the machine at construction.
     static state initial(const options& o, std::string_view method) noexcept {
         state s;
         s.fsv = o.final_state_via;
@@ -57,12 +67,15 @@ struct azure_policy {
         return s;
     }
 
+    /// Appends the state to a resume token (four bytes: strategy, method, final-state-via,
+    /// kept Location).
     static void save_state(const state& s, std::string& out) {
         out.push_back(static_cast<char>(s.how));
         out.push_back(static_cast<char>(s.method));
         out.push_back(static_cast<char>(s.fsv));
         out.push_back(static_cast<char>(s.has_location ? 1 : 0));
     }
+    /// Reads back what save_state() wrote; false (the token is refused) on a value out of range.
     static bool load_state(detail::token_reader& in, state& s) noexcept {
         const std::uint8_t how = in.u8(), method = in.u8(), fsv = in.u8(), loc = in.u8();
         if (!in.ok() || how < 1 || how > 4 || method > 4 || fsv > 4 || loc > 1) return false;
@@ -72,9 +85,14 @@ struct azure_policy {
         s.has_location = loc == 1;
         return true;
     }
+    /// Always 0: the family has no protocol version to put in the token's common header.
     static std::uint8_t token_version(const state&) noexcept { return 0; }
+    /// Accepts only the version byte 0 written by token_version().
     static bool restore_version(state&, std::uint8_t v, const options&) noexcept { return v == 0; }
+    /// Always `unknown`: protocol versions are a Maps notion.
     static protocol_version version(const state&) noexcept { return protocol_version::unknown; }
+    /// The strategy to report in `observation::strategy`: "OL", "AAO", "LOC", "BODY", "DONE",
+    /// or "" before the submit answer.
     static std::string_view strategy_name(const state& s) noexcept {
         switch (s.how) {
         case strategy::ol: return "OL";
@@ -96,6 +114,10 @@ struct azure_policy {
     }
 
     // --- the submit answer: strategy rows S1-S9 ------------------------------------------------
+    /// Reads the submit answer and chooses the strategy: a monitor header to poll
+    /// (Operation-Location, Azure-AsyncOperation, Location), the submit URL itself (body
+    /// polling), or done at once; keeps a `Location` for the final rules. Other codes end
+    /// or resend the submit.
     static verdict on_submit(state& s, const answer& a, const options& o, detail::status_fields& f) noexcept {
         using k = verdict::kind;
         const int code = a.code;
@@ -165,6 +187,9 @@ struct azure_policy {
     }
 
     // --- a status answer: the tables of FAMILY.md section 2 ----------------------------------------
+    /// Reads a poll answer with the table of the operation's strategy (FAMILY.md section 2):
+    /// a status word for OL/AAO, the HTTP code for LOC, `provisioningState` for body polling.
+    /// `f` is scratch space for the scan (the verdict points into it).
     static verdict on_status(state& s, const answer& a, const options& o, detail::status_fields& f) noexcept {
         switch (s.how) {
         case strategy::ol:
@@ -175,6 +200,9 @@ struct azure_policy {
     }
 
     // --- the final GET (4.18, 4.19) ----------------------------------------------------------------
+    /// Reads the answer of the final GET (FAMILY.md 4.18, 4.19): 202 means not ready yet
+    /// (poll it again), 204 succeeds without a body, another 2xx succeeds with this body as
+    /// the result; other codes are retried or end the operation.
     static verdict on_final(state&, const answer& a, const options&) noexcept {
         using k = verdict::kind;
         if (a.code == 202) return policy_detail::make(k::not_ready);

@@ -95,14 +95,18 @@ inline void append_excerpt(std::string& out, std::string_view body) {
 template <class Policy>
 class basic_operation {
 public:
+    /// The protocol policy this machine asks (creator_policy or azure_policy).
     using policy_type = Policy;
 
     /// An idle machine: every input is refused with `errc::not_expected`.
     basic_operation() = default;
+    /// Copies the whole machine: both copies continue independently from the same point.
     basic_operation(const basic_operation&) = default;
+    /// Copy-assigns the whole machine (see the copy constructor).
     basic_operation& operator=(const basic_operation&) = default;
     /// Moves leave the source idle, as a default-constructed machine (not a half-empty one).
     basic_operation(basic_operation&& o) noexcept { take(o); }
+    /// Move-assigns; `o` is left idle, as after the move constructor.
     basic_operation& operator=(basic_operation&& o) noexcept {
         if (this != &o) take(o);
         return *this;
@@ -191,7 +195,10 @@ public:
 
     // --- queries --------------------------------------------------------------------------
 
+    /// Where the operation is now: the outstanding request's phase, or how it ended.
     lro::phase current_phase() const noexcept { return phase_; }
+    /// True once the operation ended (succeeded, failed or canceled): outcome() then has
+    /// the terminal action and every further input is refused with `errc::terminal`.
     bool done() const noexcept { return is_terminal(phase_); }
 
     /// The outstanding request (after start, resume, or a send_request action), if any.
@@ -224,6 +231,9 @@ public:
         return std::nullopt;
     }
 
+    /// A snapshot of what the machine has seen (phase, version/strategy, status, polls, errors,
+    /// elapsed time, monitor and resource URLs), for progress lines and logs. Views point into
+    /// the machine: valid until its next input, move or destruction.
     observation observe() const noexcept {
         observation o;
         o.phase = phase_;
@@ -242,6 +252,7 @@ public:
         return o;
     }
 
+    /// The options this machine follows (defaults for an idle, default-constructed machine).
     const options& config() const noexcept { return opts_ ? *opts_ : default_options(); }
 
     /// Heap bytes this operation owns by itself (strings and a failure's error), without the
@@ -254,7 +265,7 @@ public:
 
     // --- resume tokens --------------------------------------------------------------------
 
-    /// A compact text token (`azlro1.` + base64url) that lets `resume()` continue polling in
+    /// A compact text token (`azlro1`, a dot, then base64url) that lets `resume()` continue polling in
     /// another process. It holds the submit URL's origin but never its path or query, no
     /// header values and no credential (credential query parameters are removed from every
     /// URL the machine keeps). A policy that polls or fetches the submit URL itself
@@ -410,6 +421,7 @@ public:
         return op;
     }
 
+    /// Same as the overload above, with a private copy of `opts`.
     static result<basic_operation> resume(std::string_view token, const options& opts, time_point now,
                                           std::string_view submit) {
         return resume(token, std::make_shared<const options>(opts), now, submit);

@@ -19,6 +19,7 @@ enum class protocol_version : std::uint8_t {
     v2 = 2,      ///< 2021: `Operation-Location`, `created`, `Resource-Location`
 };
 
+/// The name of `v` as the CLI spells it: "v1", "v2", or "auto" for `unknown`.
 constexpr const char* to_string(protocol_version v) noexcept {
     return v == protocol_version::v1 ? "v1" : v == protocol_version::v2 ? "v2" : "auto";
 }
@@ -32,6 +33,7 @@ enum class final_state : std::uint8_t {
     operation_location = 4,    ///< `operation-location`
 };
 
+/// The `final-state-via` spelling of `f` (e.g. "azure-async-operation"), "unset" for `unset`.
 constexpr const char* to_string(final_state f) noexcept {
     switch (f) {
     case final_state::unset: return "unset";
@@ -51,6 +53,7 @@ struct options {
     /// Every delay (Retry-After, default interval, backoff) is clamped to [min, max].
     /// A negative value counts as 0; a max below min is raised to min.
     std::chrono::milliseconds min_poll_interval{0};
+    /// Upper clamp of every delay (see `min_poll_interval`).
     std::chrono::milliseconds max_poll_interval{300000};
     /// Backoff for the n-th consecutive error: backoff_base * 2^(n-1), saturating.
     std::chrono::milliseconds backoff_base{1000};
@@ -80,6 +83,7 @@ struct options {
     /// Jitter backoff delays (never Retry-After nor the default interval) with a SplitMix64
     /// stream seeded by `jitter_seed`: deterministic, same seed same delays.
     bool jitter = false;
+    /// Seed of the jitter stream (used only when `jitter` is true).
     std::uint64_t jitter_seed = 0;
     /// Query parameters added to followed same-origin monitor and resource URLs that lack
     /// them (some services drop `api-version`). Names compare exactly.
@@ -103,7 +107,9 @@ struct options {
     /// Extra terminal `status` / `provisioningState` words (ASCII case-insensitive), beside
     /// Succeeded/Completed, Failed, Canceled/Cancelled (FAMILY.md 4.1).
     std::vector<std::string> succeeded_words;
+    /// Extra words that mean Failed (see `succeeded_words`).
     std::vector<std::string> failed_words;
+    /// Extra words that mean Canceled (see `succeeded_words`).
     std::vector<std::string> canceled_words;
     /// Resend a PUT or DELETE submit after 500/502/504 or a transport error: they are
     /// idempotent (RFC 9110 9.2.2, FAMILY.md 4.22). POST/PATCH follow `resubmit_on_ambiguous`.

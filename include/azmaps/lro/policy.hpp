@@ -32,6 +32,7 @@ enum class status_kind : std::uint8_t { in_progress, succeeded, failed, canceled
 
 /// Where a URL the machine must follow comes from.
 struct url_source {
+    /// Which of the fields below holds the URL.
     enum class from : std::uint8_t {
         none,     ///< no URL
         header,   ///< `header_value`, a header's value (cleaned by the machine: trimmed, unquoted)
@@ -39,15 +40,23 @@ struct url_source {
         original, ///< the submit URL (credentials removed)
         location, ///< the `Location` the policy asked the machine to keep (captured)
     } kind = from::none;
+    /// For `from::header`: the header's raw value.
     std::string_view header_value;
+    /// For `from::body`: the JSON string field of the body.
     detail::json_field body_value;
     std::string_view name; ///< which header or field, for failure details
 };
 
+/** \var url_source::kind
+    Where the URL comes from (`none`: no URL); says which of the fields holds it. */
+
 /// One answer, as a policy sees it.
 struct answer {
+    /// HTTP status code of the answer.
     int code = 0;
+    /// The answer's headers, in arrival order.
     header_span headers;
+    /// The answer's body bytes.
     std::string_view body;
     std::string_view method;       ///< the submit's method
     std::size_t max_body_bytes = 0; ///< the machine's body limit (already normalised)
@@ -55,6 +64,7 @@ struct answer {
 
 /// A policy's reading of one answer. The machine acts on it; see each kind.
 struct verdict {
+    /// What the machine does with the answer, one kind per outcome.
     enum class kind : std::uint8_t {
         poll,             ///< in progress: poll `url` (none: the current monitor) after Retry-After / default
         succeed,          ///< done: the result is at `source` (`member`: its result_member)
@@ -80,6 +90,9 @@ struct verdict {
     detail::json_field status_word;  ///< the status word to observe (a string), or absent
     detail::json_field created_text; ///< the creation time to observe (a string), or absent
 };
+
+/** \var verdict::what
+    The policy's reading of the answer (`http_error` unless the policy says otherwise). */
 
 namespace policy_detail {
 /// HTTP codes every member of the family reads alike (PROTOCOL.md 5).
@@ -138,10 +151,14 @@ struct creator_policy {
 
     /// What the policy learns: the protocol version (first evidence, or the pinned one).
     struct state {
+        /// The version in use: first evidence, or the pinned one; `unknown` before any.
         protocol_version version = protocol_version::unknown;
+        /// The version the caller pinned (`options::version`); `unknown` means detect.
         protocol_version pin = protocol_version::unknown;
     };
 
+    /// The state before the submit: pinned to `options::version` if the caller set one.
+    /// Called once by the machine at construction; the method does not matter to Maps.
     static state initial(const options& o, std::string_view /*method*/) noexcept {
         state s;
         s.pin = o.version;
@@ -150,15 +167,21 @@ struct creator_policy {
     }
     /// The version travels in the token's common header (token format 1): nothing more.
     static void save_state(const state&, std::string&) {}
+    /// Nothing to read back: see save_state(). Always succeeds.
     static bool load_state(detail::token_reader&, state&) noexcept { return true; }
+    /// The protocol version byte written in the token's common header.
     static std::uint8_t token_version(const state& s) noexcept { return static_cast<std::uint8_t>(s.version); }
+    /// Restores the version from a token's header byte `v` on resume; a version pinned in `o`
+    /// wins. False (the token is refused) when `v` is no known version.
     static bool restore_version(state& s, std::uint8_t v, const options& o) noexcept {
         if (v > 2) return false;
         s.pin = o.version;
         s.version = o.version != protocol_version::unknown ? o.version : static_cast<protocol_version>(v);
         return true;
     }
+    /// The version to report in `observation::version`.
     static protocol_version version(const state& s) noexcept { return s.version; }
+    /// The strategy to report in `observation::strategy`: "v1", "v2", or "" before evidence.
     static std::string_view strategy_name(const state& s) noexcept {
         return s.version == protocol_version::v1 ? "v1" : s.version == protocol_version::v2 ? "v2" : "";
     }
@@ -166,6 +189,8 @@ struct creator_policy {
     static bool may_resend_ambiguous_submit(const state&, const options& o) noexcept { return o.resubmit_on_ambiguous; }
 
     // --- the submit answer -------------------------------------------------------------------
+    /// Reads the submit answer: a monitor to poll (`Operation-Location`, or `Location` on 202),
+    /// done at once (200/201 without one), a retryable or resendable code, or a failure.
     static verdict on_submit(state& s, const answer& a, const options& o, detail::status_fields&) noexcept {
         using k = verdict::kind;
         const int code = a.code;
@@ -289,6 +314,8 @@ struct creator_policy {
         return policy_detail::make(verdict::kind::succeed); // no resource: source none
     }
 
+    /// Records `evidence` as the version unless one is already known (first evidence wins,
+    /// so a pinned version is never overridden).
     static void note(state& s, protocol_version evidence) noexcept {
         if (s.version == protocol_version::unknown) s.version = evidence;
     }

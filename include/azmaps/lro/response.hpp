@@ -12,7 +12,9 @@ namespace azmaps::lro {
 
 /// One response header as it arrived. Both views are borrowed for the duration of one call.
 struct header {
+    /// Header name as sent (the machine compares names ASCII case-insensitively).
     std::string_view name;
+    /// Header value as sent, surrounding whitespace included.
     std::string_view value;
 };
 
@@ -20,18 +22,25 @@ struct header {
 class header_span {
 public:
     constexpr header_span() noexcept = default;
+    /// Views `count` headers starting at `first` (borrowed: they must outlive the call).
     constexpr header_span(const header* first, std::size_t count) noexcept : data_(first), size_(count) {}
     /// Any contiguous container of `header` (std::vector, std::array, C array).
     template <class Container,
               class = decltype(static_cast<const header*>(std::declval<const Container&>().data()))>
     constexpr header_span(const Container& c) noexcept : data_(c.data()), size_(c.size()) {}
     template <std::size_t N>
+    /// Views every header of a C array.
     constexpr header_span(const header (&a)[N]) noexcept : data_(a), size_(N) {}
 
+    /// First header, for range-for.
     constexpr const header* begin() const noexcept { return data_; }
+    /// One past the last header.
     constexpr const header* end() const noexcept { return data_ + size_; }
+    /// Number of headers.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// True when there is no header.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// The `i`-th header in arrival order (`i` < size(), unchecked).
     constexpr const header& operator[](std::size_t i) const noexcept { return data_[i]; }
 
 private:
@@ -42,8 +51,11 @@ private:
 /// A complete HTTP response, borrowed: status code, headers in arrival order, body bytes.
 /// The body may hold any bytes (NUL included); the machine never reads past `body.size()`.
 struct response_view {
+    /// HTTP status code (e.g. 200, 202, 429).
     int status = 0;
+    /// Response headers in arrival order, duplicates kept.
     header_span headers;
+    /// Response body bytes (may be empty).
     std::string_view body;
 };
 

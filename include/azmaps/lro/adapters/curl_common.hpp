@@ -66,10 +66,12 @@ struct request_spec {
 
 /// libcurl settings common to both drivers.
 struct transfer_config {
+    /// Time allowed to connect (CURLOPT_CONNECTTIMEOUT_MS); expiry is a transport error.
     std::chrono::milliseconds connect_timeout{10000};
     /// Whole-request timeout (CURLOPT_TIMEOUT_MS); 0: none. Expiry is a transport error
     /// (`timed_out`), which the machine retries or fails per its rules.
     std::chrono::milliseconds request_timeout{60000};
+    /// User-Agent header (CURLOPT_USERAGENT); empty: libcurl sends none.
     std::string user_agent = "azmaps-lro/" AZMAPS_LRO_VERSION_STRING " (libcurl)";
     /// CA bundle file (CURLOPT_CAINFO); empty: libcurl's default. TLS is always verified.
     std::string ca_file;
@@ -84,18 +86,26 @@ struct transfer_config {
 /// A progress report (both drivers). Views point into the machine or the driver and are
 /// valid only during the callback.
 struct event {
+    /// What happened, which says which of the fields below are set.
     enum class kind : std::uint8_t {
         waiting,          ///< easy driver: asleep until `request.not_before`; `wait` left
         sending,          ///< `request` is being sent now
         answered,         ///< `request` got HTTP `status`; `obs` is after the machine's step
         transport_failed, ///< `request` got no response: `error` / `curl_code`
     };
+    /// What happened.
     kind what = kind::sending;
+    /// The request concerned (views valid only during the callback).
     send_request request;
+    /// `answered`: the HTTP status code; 0 otherwise.
     int status = 0;
+    /// `transport_failed`: the error as the machine was told it.
     lro::transport_error error = lro::transport_error::other;
+    /// `transport_failed`: libcurl's own code, for diagnostics.
     CURLcode curl_code = CURLE_OK;
+    /// `waiting`: how long the driver will sleep before sending.
     std::chrono::milliseconds wait{0};
+    /// `answered`: the machine's observations after it read the answer (progress lines).
     observation obs;
 };
 
@@ -119,6 +129,7 @@ struct outcome {
     /// Deprecated alias of `body` for Maps resource fetches; use `body`.
     std::string resource_body;
 
+    /// True when the operation ran to its end and succeeded (not interrupted, `result.ok()`).
     bool ok() const noexcept { return !interrupted && result.ok(); }
 };
 
@@ -210,23 +221,35 @@ inline std::string strip_query_param(std::string_view url, std::string_view name
 /// The state of one HTTP exchange: what was sent and what came back.
 struct transfer {
     // sent
+    /// HTTP method sent.
     std::string method;
     std::string url;          ///< as sent (key query parameter included when same-origin)
     std::string machine_url;  ///< as the machine asked (for events; never holds our key)
+    /// Why the machine asked for this request.
     lro::purpose purpose = lro::purpose::status;
+    /// True when credentials were attached (the URL has the submit's origin).
     bool same_origin = true;
+    /// When the machine asked the request to be sent.
     time_point not_before{};
+    /// The wait the machine asked for before sending.
     std::chrono::milliseconds delay{0};
+    /// Request headers handed to libcurl; owned, freed on destruction.
     curl_slist* header_list = nullptr;
     // received
+    /// Response headers (name, value), trimmed and unfolded, of the last response block.
     std::vector<std::pair<std::string, std::string>> headers;
+    /// Bytes of header lines received so far (checked against max_header_bytes).
     std::size_t header_bytes = 0;
+    /// Response body received so far (at most body_cap bytes).
     std::string body;
     std::size_t body_cap = 0;       ///< max_body_bytes + 1
     bool body_overflow = false;     ///< the body reached body_cap: the transfer was cut there
+    /// The headers passed max_header_bytes: the transfer was aborted (a transport error).
     bool header_overflow = false;
+    /// The caller's stop flag, polled by the progress callback to abort; null: none.
     const std::atomic<bool>* stop = nullptr;
 
+    /// Cap on the total size of response header lines, so a hostile server cannot grow memory.
     static constexpr std::size_t max_header_bytes = std::size_t{256} * 1024;
 
     transfer() = default;
@@ -246,6 +269,8 @@ struct transfer {
         return r;
     }
 
+    /// CURLOPT_HEADERFUNCTION: collects one header line (`user` is the transfer); a new status
+    /// line starts the headers over (1xx, proxies). Returns 0 to abort past max_header_bytes.
     static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
         auto* t = static_cast<transfer*>(user);
         const std::size_t len = size * n;
@@ -274,6 +299,8 @@ struct transfer {
         return len;
     }
 
+    /// CURLOPT_WRITEFUNCTION: appends body bytes up to body_cap, then aborts the transfer
+    /// (the machine then sees max_body_bytes + 1 bytes and rejects the body itself).
     static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
         auto* t = static_cast<transfer*>(user);
         const std::size_t len = size * n;
@@ -287,6 +314,7 @@ struct transfer {
         return len;
     }
 
+    /// CURLOPT_XFERINFOFUNCTION: aborts the transfer (returns 1) once the stop flag is set.
     static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
         auto* t = static_cast<transfer*>(user);
         return t->stop != nullptr && t->stop->load(std::memory_order_relaxed) ? 1 : 0;
@@ -387,12 +415,12 @@ struct transfer {
         return true;
     }
 
+    /// A shared empty body, for requests that must not resend the submit body.
     static const std::string& empty_body() {
         static const std::string empty;
         return empty;
     }
 
-    /// True when `rc` still means "a response to feed": complete, or cut at the body cap.
     /// The progress event for a finished transfer: answered (with its status) or failed.
     event completion_event(CURLcode rc, int status) const noexcept {
         event e;
@@ -408,6 +436,7 @@ struct transfer {
         return e;
     }
 
+    /// True when `rc` still means "a response to feed": complete, or cut at the body cap.
     bool has_response(CURLcode rc) const noexcept {
         return rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && body_overflow);
     }

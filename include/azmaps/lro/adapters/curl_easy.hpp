@@ -24,10 +24,13 @@
 
 namespace azmaps::lro::curl {
 
+/// Settings of the easy (one operation, blocking) driver: the common libcurl settings plus
+/// progress reports and a stop flag.
 struct easy_config : transfer_config {
     /// Progress reports (optional): `sending`, `answered` / `transport_failed`, and while
     /// asleep one `waiting` every `tick` (and one when the wait starts).
     std::function<void(const event&)> on_event;
+    /// How often a `waiting` event repeats while the driver sleeps before a request.
     std::chrono::milliseconds tick{1000};
     /// When set (e.g. by a SIGINT handler), `run` returns within ~50 ms with
     /// `outcome::interrupted` and leaves the machine live (a transfer in progress is

@@ -42,17 +42,24 @@ struct multi_config : transfer_config {
     std::function<void(std::uint64_t id, const event&)> on_event;
 };
 
+/// Drives many operations of one policy on one thread with libcurl's multi interface (see
+/// the file comment): add() them, then run() (or step() from your own loop). Each gets
+/// exactly one completion call. `multi_driver` is the Maps (creator_policy) one.
 template <class Policy>
 class basic_multi_driver {
 public:
+    /// The machine type this driver runs.
     using operation_type = basic_operation<Policy>;
     /// Called once per operation, from `run`/`step`/`cancel`/`interrupt_all`. The machine is
     /// destroyed after the call returns (move it out to keep it, e.g. to `save()`).
     using completion = std::function<void(std::uint64_t id, operation_type& op, outcome& result)>;
 
+    /// The driver's settings type.
     using config = multi_config;
 
     basic_multi_driver() : basic_multi_driver(config{}) {}
+    /// A driver with settings `cfg` (a `max_connections` of 0 counts as 1). Initialises
+    /// libcurl once per process; check valid() before relying on it.
     explicit basic_multi_driver(config cfg) : cfg_(std::move(cfg)) {
         if (cfg_.max_connections == 0) cfg_.max_connections = 1;
         curl_detail::global_init();
@@ -93,6 +100,7 @@ public:
         return id;
     }
 
+    /// Same, with a private copy of `spec` and `creds`.
     std::uint64_t add(operation_type op, request_spec spec, credentials creds, completion done) {
         return add(std::move(op), std::make_shared<const request_spec>(std::move(spec)),
                    std::make_shared<const credentials>(std::move(creds)), std::move(done));
@@ -173,10 +181,13 @@ public:
         return live.size();
     }
 
+    /// Operations added and not completed yet.
     std::size_t size() const noexcept { return jobs_.size(); }
+    /// Transfers in progress now (at most `max_connections`).
     std::size_t in_flight() const noexcept { return in_flight_; }
     /// Most transfers that were ever in flight at once.
     std::size_t peak_in_flight() const noexcept { return peak_in_flight_; }
+    /// The settings this driver was built with.
     const config& settings() const noexcept { return cfg_; }
 
 private:

@@ -66,6 +66,7 @@ result<basic_operation<Policy>> follow_monitor(std::string_view monitor_url, std
 }
 
 template <class Policy = creator_policy>
+/// Same as the overload above, with a private copy of `opts`.
 result<basic_operation<Policy>> follow_monitor(std::string_view monitor_url, const options& opts, time_point now) {
     return follow_monitor<Policy>(monitor_url, std::make_shared<const options>(opts), now);
 }
