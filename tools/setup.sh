@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   nlohmann-json3-dev libsimdjson-dev libcurl4-openssl-dev libcpp-httplib-dev
   git clang-tidy doxygen libcli11-dev
+  libboost-dev libssl-dev
 )
 missing=()
 for p in "${packages[@]}"; do

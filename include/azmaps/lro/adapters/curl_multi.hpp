@@ -15,6 +15,13 @@
 // Every added operation gets exactly one completion call: its terminal outcome, or
 // `interrupted` when the driver was stopped or destroyed first. One thread only: the driver
 // is not thread-safe (use the stop flag to end `run` from another thread or a signal).
+//
+// Inside the caller's event loop (libuv, Asio, epoll...) instead of `run`: call
+// `attach_loop({watch, set_timer})` once, then never `run`/`step`. The driver asks the loop to
+// watch libcurl's sockets (`watch(fd, CURL_POLL_IN/OUT/INOUT/REMOVE)`) and to arm one timer
+// (`set_timer(ms)`, -1: disarm) for the earlier of libcurl's timeout and the next due request;
+// the loop reports back with `on_socket_event(fd, CURL_CSELECT_IN/OUT/ERR)` and `on_timer()`
+// (both `curl_multi_socket_action` underneath). Completions are called from those two.
 #ifndef AZMAPS_LRO_ADAPTERS_CURL_MULTI_HPP
 #define AZMAPS_LRO_ADAPTERS_CURL_MULTI_HPP
 
@@ -24,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 #include <utility>
@@ -97,6 +105,7 @@ public:
         job* raw = j.get();
         jobs_.emplace(id, std::move(j));
         schedule(*raw);
+        if (loop_) rearm();
         return id;
     }
 
@@ -180,6 +189,55 @@ public:
         }
         return live.size();
     }
+
+    /// What an outside event loop provides (see the top of this file). Both are called from
+    /// `attach_loop`, `add`, `on_socket_event` and `on_timer`, never from another thread.
+    struct loop_hooks {
+        /// Watch `fd` for `what`: CURL_POLL_IN, CURL_POLL_OUT, CURL_POLL_INOUT, or stop
+        /// watching it with CURL_POLL_REMOVE (libcurl closes it afterwards: do not close it).
+        std::function<void(curl_socket_t fd, int what)> watch;
+        /// Call `on_timer()` once, `ms` milliseconds from now (0: soon); -1: no timer. Replaces
+        /// the previous request.
+        std::function<void(long ms)> set_timer;
+    };
+
+    /// Switches to running inside an outside event loop (do not call `run` or `step` after).
+    /// False when libcurl could not be initialised or a hook is missing.
+    bool attach_loop(loop_hooks hooks) {
+        if (multi_ == nullptr || !hooks.watch || !hooks.set_timer) return false;
+        loop_ = std::make_unique<loop_state>();
+        loop_->hooks = std::move(hooks);
+        curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &basic_multi_driver::loop_socket_cb);
+        curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
+        curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &basic_multi_driver::loop_timer_cb);
+        curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+        rearm();
+        return true;
+    }
+
+    /// The loop saw `events` (CURL_CSELECT_IN | CURL_CSELECT_OUT | CURL_CSELECT_ERR, or 0)
+    /// on a watched `fd`. Returns the number of completions made.
+    std::size_t on_socket_event(curl_socket_t fd, int events) {
+        if (!loop_) return 0;
+        int running = 0;
+        curl_multi_socket_action(multi_, fd, events, &running);
+        return after_loop_action();
+    }
+
+    /// The loop's timer (armed through `set_timer`) fired. Returns the completions made.
+    std::size_t on_timer() {
+        if (!loop_) return 0;
+        loop_->timer_ms = -2; // fired: the next rearm must ask again even for the same delay
+        if (loop_->curl_deadline && *loop_->curl_deadline <= clock::now()) {
+            loop_->curl_deadline.reset();
+            int running = 0;
+            curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+        return after_loop_action();
+    }
+
+    /// True after a successful `attach_loop`.
+    bool in_loop() const noexcept { return loop_ != nullptr; }
 
     /// Operations added and not completed yet.
     std::size_t size() const noexcept { return jobs_.size(); }
@@ -349,8 +407,59 @@ private:
         jobs_.erase(id);
     }
 
+    struct loop_state {
+        loop_hooks hooks;
+        std::optional<time_point> curl_deadline; ///< libcurl's own timeout, when set
+        long timer_ms = -2;                      ///< last set_timer argument (-2: none yet)
+        time_point timer_at{};                   ///< when that timer fires
+    };
+
+    static int loop_socket_cb(CURL*, curl_socket_t fd, int what, void* self, void*) {
+        auto* d = static_cast<basic_multi_driver*>(self);
+        if (d->loop_) d->loop_->hooks.watch(fd, what);
+        return 0;
+    }
+
+    static int loop_timer_cb(CURLM*, long timeout_ms, void* self) {
+        auto* d = static_cast<basic_multi_driver*>(self);
+        if (!d->loop_) return 0;
+        if (timeout_ms < 0) d->loop_->curl_deadline.reset();
+        else d->loop_->curl_deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
+        d->rearm();
+        return 0;
+    }
+
+    /// After libcurl ran: finish completed transfers, start due requests, ask for the timer.
+    std::size_t after_loop_action() {
+        std::size_t n = collect();
+        n += start_due();
+        n += collect();
+        rearm();
+        return n;
+    }
+
+    /// One timer for the earlier of libcurl's deadline and the next due request (with room).
+    void rearm() {
+        if (!loop_) return;
+        std::optional<time_point> wake = loop_->curl_deadline;
+        if (!heap_.empty() && in_flight_ < cfg_.max_connections)
+            if (!wake || heap_.top().due < *wake) wake = heap_.top().due;
+        long ms = -1;
+        if (wake) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(*wake - clock::now()).count();
+            ms = static_cast<long>(std::max<std::int64_t>(0, static_cast<std::int64_t>(left)));
+        }
+        const time_point at = ms < 0 ? time_point::max() : clock::now() + std::chrono::milliseconds(ms);
+        // Ask again only when it changes the wake-up (libcurl calls the timer callback often).
+        if (ms == loop_->timer_ms && (ms < 0 || at - loop_->timer_at < std::chrono::milliseconds(1))) return;
+        loop_->timer_ms = ms;
+        loop_->timer_at = at;
+        loop_->hooks.set_timer(ms);
+    }
+
     config cfg_;
     CURLM* multi_ = nullptr;
+    std::unique_ptr<loop_state> loop_;
     std::unordered_map<std::uint64_t, std::unique_ptr<job>> jobs_;
     std::priority_queue<due_entry, std::vector<due_entry>, std::greater<due_entry>> heap_;
     std::vector<CURL*> idle_handles_;
