@@ -529,11 +529,25 @@ struct server::impl {
     return u;
   }
 
-  void add_record(op_state& op, request_record r) {  // under m
-    if (op.rec.requests.size() < cfg.max_requests_per_operation) op.rec.requests.push_back(std::move(r));
+  static constexpr std::size_t no_record = static_cast<std::size_t>(-1);
+
+  // Appends a record; returns its index, or no_record beyond max_requests_per_operation.
+  std::size_t add_record(op_state& op, request_record r) {  // under m
+    if (op.rec.requests.size() >= cfg.max_requests_per_operation) return no_record;
+    op.rec.requests.push_back(std::move(r));
+    return op.rec.requests.size() - 1;
   }
-  static void set_last_status(op_state& op, int status) {  // under m
+  static void set_last_status(op_state& op, int status) {  // under m, by handlers that hold m throughout
     if (!op.rec.requests.empty()) op.rec.requests.back().status = status;
+  }
+  // The answer to record `slot` (no_record: not kept): its status, when it was made and the
+  // wait it asked for. Takes the time itself: call it before the answer can reach the client.
+  void set_answer(op_state& op, std::size_t slot, int status, std::int64_t wait_ms) {  // under m
+    if (slot == no_record || slot >= op.rec.requests.size()) return;
+    auto& r = op.rec.requests[slot];
+    r.status = status;
+    r.answered_ms = now_ms();
+    r.wait_ms = wait_ms;
   }
 
   void forget_oldest() {  // under m
@@ -675,24 +689,26 @@ struct server::impl {
     std::int64_t delay = -1;  // Retry-After sent (ms), -1: none
     int fault_status = 0;
     fault_script script;
+    std::size_t slot = no_record;  // this request's record
+    int seq = 0;                   // this request's number among the operation's status polls
+    bool no_api_version = false;
     {
       std::lock_guard<std::mutex> lock(m);
       auto& o = *op;
       script = o.script;
-      o.rec.status_polls++;
+      seq = ++o.rec.status_polls;
       if (at + cfg.early_tolerance_ms < o.rec.next_allowed_poll_ms) o.rec.early_polls++;
-      add_record(o, request_record{req.method, req.path, query_of(req), has_credential(req), at, 0,
-                                   "status", foreign});
+      slot = add_record(o, request_record{req.method, req.path, query_of(req), has_credential(req), at, 0,
+                                          "status", foreign});
       if (!req.has_param("api-version") || req.get_param_value("api-version").empty()) {
         set_json(res, 400, odata_error("MissingApiVersionParameter",
                                        "The api-version query parameter (?api-version=) is "
                                        "required for all requests."));
-        set_last_status(o, 400);
+        set_answer(o, slot, 400, -1);
         o.rec.next_allowed_poll_ms = now_ms();
-        log(req, 400, foreign);
-        return;
+        no_api_version = true;
       }
-      if (!o.fault_done && is_poll_fault(o.script.kind) && o.rec.status_polls >= o.script.fault_at_poll &&
+      if (!no_api_version && !o.fault_done && is_poll_fault(o.script.kind) && o.rec.status_polls >= o.script.fault_at_poll &&
           !is_terminal(o.rec.final_status)) {
         o.fault_done = true;
         switch (o.script.kind) {
@@ -715,6 +731,12 @@ struct server::impl {
             break;
           case scenario::drop_connection:
             what = act::drop;
+            // The answer is the connection's end, which the client sees as soon as the socket
+            // is shut down below: account for it now, while nothing has reached the client.
+            // (Stamped after the shutdown, a descheduled thread could stamp a deadline later
+            // than the client's retry and count that retry as early.)
+            set_answer(o, slot, 0, -1);
+            o.rec.next_allowed_poll_ms = now_ms();
             break;
           case scenario::slow:
             what = act::slow;
@@ -723,7 +745,7 @@ struct server::impl {
             break;
         }
       }
-      if (what == act::normal || what == act::slow || what == act::truncated) {
+      if (!no_api_version && (what == act::normal || what == act::slow || what == act::truncated)) {
         // the answer (the truncated one does not advance the operation)
         int progress = o.progress + (what == act::truncated ? 0 : 1);
         if (what != act::truncated) o.progress = progress;
@@ -767,6 +789,7 @@ struct server::impl {
         }
       }
     }
+    if (no_api_version) return log(req, 400, foreign);
 
     switch (what) {
       case act::fault_status: {
@@ -805,14 +828,13 @@ struct server::impl {
         set_json(res, status, body.dump());
         break;
     }
-    {
+    if (what != act::drop) {
+      // The answer leaves after this handler returns: the client's wait starts later than now.
       std::lock_guard<std::mutex> lock(m);
-      const std::int64_t t = now_ms();
-      op->rec.next_allowed_poll_ms = t + (delay > 0 ? delay : 0);
-      if (what == act::drop)
-        set_last_status(*op, 0);
-      else
-        set_last_status(*op, res.status);
+      set_answer(*op, slot, res.status, delay);
+      // Only the latest poll's answer sets the deadline (a newer poll means the client already
+      // gave up on this one: libcurl resends a GET whose reused connection died).
+      if (seq == op->rec.status_polls) op->rec.next_allowed_poll_ms = now_ms() + (delay > 0 ? delay : 0);
     }
     log(req, what == act::drop ? 0 : res.status, foreign);
   }

@@ -99,14 +99,19 @@ class server {
     int status = 0;                   // HTTP status answered (0: connection dropped)
     std::string kind;                 // "submit", "status" or "resource"
     bool foreign = false;             // arrived on the foreign (cross-origin) listener
+    std::int64_t answered_ms = 0;     // status polls: when the answer was made (before it left;
+                                      // for a dropped connection, before the shutdown)
+    std::int64_t wait_ms = -1;        // status polls: the wait the answer asked for, -1: none
   };
+
   struct operation_record {
     std::string id;
     int version = 2;                         // 1 or 2
     std::string scenario;                    // scenario name
     std::vector<request_record> requests;    // submit(s), polls, resource fetches, in order
-    std::int64_t next_allowed_poll_ms = 0;   // when the last sent Retry-After expires
-    int early_polls = 0;    // status polls before next_allowed_poll_ms - tolerance
+    std::int64_t next_allowed_poll_ms = 0;   // when the last sent Retry-After expires, counted
+                                             // from a moment before the answer left
+    int early_polls = 0;    // status polls that arrived before next_allowed_poll_ms - tolerance
     int early_submits = 0;  // resubmits (submit-503) before the 503's Retry-After expired
     int status_polls = 0;   // every GET on the monitor, faults included
     int submits = 0;

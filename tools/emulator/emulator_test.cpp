@@ -398,6 +398,53 @@ TEST_F(EmulatorTest, DropConnection) {
   EXPECT_EQ(op.requests[2].status, 0);
 }
 
+// The regression of the flaky 2,000-operation e2e test: a dropped connection is the answer, and
+// the client sees it the moment the socket is shut down. The emulator must account for it
+// (deadline, status) before that, never after: a handler thread descheduled after the shutdown
+// used to stamp the deadline late and count the client's immediate retry as early (and to
+// write status 0 over the retry's record). Here the dropped handler is held up after the
+// shutdown (in the log callback) while the retry is served.
+TEST(EmulatorAccounting, DroppedConnectionIsAccountedBeforeTheClientSeesIt) {
+  auto cfg = fast_config();
+  std::atomic<bool> drop_logged{false};
+  cfg.log = [&](const std::string& line) {
+    if (line.size() >= 7 && line.compare(line.size() - 7, 7, "dropped") == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      drop_logged = true;
+    }
+  };
+  emu::server s(cfg);
+  ASSERT_TRUE(s.start());
+  httplib::Client c(s.base_url());
+  auto r = c.Post("/mapData?api-version=2.0&subscription-key=demo-key&scenario=drop-connection&fault_at=1"
+                  "&retry_after_ms=400&submit_retry_after=0",
+                  "{}", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202);
+  const std::string monitor = with_key(path_of(r->get_header_value("Operation-Location")));
+  auto dropped = c.Get(monitor.c_str());
+  EXPECT_FALSE(dropped);  // no response: the connection was shut down
+  const std::int64_t seen_drop = s.now_ms();
+  httplib::Client retry(s.base_url());  // at once, as libcurl does on a reused connection
+  auto a = retry.Get(monitor.c_str());
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 200);
+  EXPECT_EQ(json::parse(a->body)["status"], "NotStarted");
+  for (int i = 0; i < 1000 && !drop_logged; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(drop_logged);  // the dropped handler has finished: nothing of it is pending
+  auto op = s.operations().back();
+  ASSERT_EQ(op.requests.size(), 3u);
+  EXPECT_EQ(op.status_polls, 2);
+  EXPECT_EQ(op.early_polls, 0);
+  EXPECT_EQ(op.requests[1].status, 0);
+  EXPECT_LE(op.requests[1].answered_ms, seen_drop);  // accounted before the client saw the end
+  EXPECT_EQ(op.requests[1].wait_ms, -1);
+  EXPECT_EQ(op.requests[2].status, 200);  // the retry keeps its own status
+  EXPECT_EQ(op.requests[2].wait_ms, 400);
+  // The deadline is the retry's (400 ms after its answer), not the dropped answer's.
+  EXPECT_EQ(op.next_allowed_poll_ms, op.requests[2].answered_ms + 400);
+}
+
 TEST_F(EmulatorTest, SlowAnswer) {
   auto r = submit(2, "&scenario=slow&slow_ms=400&fault_at=1");
   ASSERT_TRUE(r);
@@ -594,7 +641,9 @@ TEST_F(EmulatorTest, ManyConcurrentConnections) {
 }
 
 TEST(EmulatorLifecycle, StopIsPromptWithIdleKeepAliveClients) {
-  emu::server s(fast_config());
+  auto cfg = fast_config();
+  cfg.keep_alive_timeout_s = 60;  // stop() must not wait for it (a loose bound: load-proof)
+  emu::server s(cfg);
   ASSERT_TRUE(s.start());
   httplib::Client c(s.base_url());
   c.set_keep_alive(true);
@@ -602,7 +651,7 @@ TEST(EmulatorLifecycle, StopIsPromptWithIdleKeepAliveClients) {
   ASSERT_TRUE(r);
   auto t0 = std::chrono::steady_clock::now();
   s.stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
   EXPECT_FALSE(s.running());
   s.stop();  // idempotent
 }
