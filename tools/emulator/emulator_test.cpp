@@ -679,3 +679,104 @@ TEST(EmulatorLifecycle, PortInUseFails) {
   emu::server b(cfg);
   EXPECT_FALSE(b.start());
 }
+
+// ---- limits: each bound answers with a clear status (README "Limits") -------------------
+
+TEST(EmulatorLimits, BodyBeyondMaxBodyBytesIs413) {
+  auto cfg = fast_config();
+  cfg.max_body_bytes = 1000;
+  emu::server s(cfg);
+  ASSERT_TRUE(s.start());
+  httplib::Client c(s.base_url());
+  const std::string path = "/mapData?api-version=2.0&subscription-key=demo-key";
+  auto ok = c.Post(path.c_str(), std::string(1000, ' '), "application/json");  // at the limit
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 202);
+  httplib::Client c2(s.base_url());
+  auto big = c2.Post(path.c_str(), std::string(1001, ' '), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  auto b = json::parse(big->body, nullptr, false);
+  ASSERT_TRUE(b.is_object()) << big->body;
+  EXPECT_EQ(b["error"]["code"], "RequestEntityTooLarge");
+  EXPECT_NE(b["error"]["message"].get<std::string>().find("1000 bytes"), std::string::npos);
+  EXPECT_EQ(s.operation_count(), 1u);  // the oversized submit created nothing
+  EXPECT_EQ(s.limit_refusals().too_large, 1);
+}
+
+TEST(EmulatorLimits, TooManyPendingResubmitsIs429UntilOneIsResubmitted) {
+  auto cfg = fast_config();
+  cfg.max_pending_resubmits = 2;
+  emu::server s(cfg);
+  ASSERT_TRUE(s.start());
+  httplib::Client c(s.base_url());
+  auto path = [](int tag) {
+    return "/mapData?api-version=2.0&subscription-key=demo-key&scenario=submit-503&tag=" + std::to_string(tag);
+  };
+  auto a = c.Post(path(1).c_str(), "{}", "application/json");
+  auto b = c.Post(path(2).c_str(), "{}", "application/json");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->status, 503);  // the scenario's own 503: both wait for their resubmit
+  EXPECT_EQ(b->status, 503);
+  auto full = c.Post(path(3).c_str(), "{}", "application/json");
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->status, 429);
+  EXPECT_EQ(full->get_header_value("Retry-After"), "1");
+  auto body = json::parse(full->body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << full->body;
+  EXPECT_EQ(body["error"]["code"], "TooManyRequests");
+  EXPECT_EQ(s.operation_count(), 2u);  // the refused submit created nothing
+  EXPECT_EQ(s.limit_refusals().pending_resubmits, 1);
+  // A resubmit ends its wait (202) and makes room: the refused one now gets its 503.
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the 503 asked for 20 ms
+  auto again = c.Post(path(1).c_str(), "{}", "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 202);
+  auto third = c.Post(path(3).c_str(), "{}", "application/json");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 503);
+  EXPECT_EQ(s.operation_count(), 3u);
+  for (const auto& op : s.operations()) EXPECT_EQ(op.early_submits, 0);
+}
+
+TEST(EmulatorLimits, ConnectionsBeyondMaxThreadsAre503AndClosed) {
+  auto cfg = fast_config();
+  cfg.max_threads = 2;
+  cfg.keep_alive_timeout_s = 30;  // the two first connections hold their threads
+  emu::server s(cfg);
+  ASSERT_TRUE(s.start());
+  const std::string get = "/mapData/operations/x?api-version=2.0&subscription-key=demo-key";
+  std::vector<std::unique_ptr<httplib::Client>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<httplib::Client>(s.base_url()));
+    held.back()->set_keep_alive(true);
+    auto r = held.back()->Get(get.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404);  // served: an unknown operation
+  }
+  httplib::Client extra(s.base_url());
+  auto busy = extra.Get(get.c_str());
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503);
+  EXPECT_EQ(busy->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(busy->get_header_value("Connection"), "close");
+  auto body = json::parse(busy->body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << busy->body;
+  EXPECT_EQ(body["error"]["code"], "ServerBusy");
+  EXPECT_GE(s.limit_refusals().busy, 1);
+  // A held connection still works, and once one is closed its thread serves newcomers.
+  auto r = held[0]->Get(get.c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  held[1]->stop();
+  held.pop_back();
+  int status = 0;
+  for (int i = 0; i < 500 && status != 404; ++i) {
+    httplib::Client c(s.base_url());
+    auto x = c.Get(get.c_str());
+    status = x ? x->status : 0;
+    if (status != 404) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 404);
+}
+
