@@ -64,74 +64,107 @@ constexpr std::array<scenario_entry, 18> k_scenarios{{
 // ---- an elastic task queue: one thread per live connection, up to a cap -----------------
 // httplib's ThreadPool holds a worker for a connection's whole keep-alive life, so thousands
 // of concurrent keep-alive clients need thousands of threads. Threads are created on demand
-// and leave after being idle for a while.
+// and leave after being idle for a while. Beyond the cap a connection is not left waiting for
+// a thread: it is served by one of a few overflow threads, on which every request is answered
+// 503 + Retry-After + Connection: close (t_overloaded). Their queue is bounded too; beyond it
+// the accept thread serves the connection so (backpressure: the kernel's backlog fills).
+
+thread_local bool t_overloaded = false;  // this thread answers every request 503 (see above)
+
 class elastic_queue final : public httplib::TaskQueue {
  public:
+  static constexpr std::size_t overflow_threads = 2;
+  static constexpr std::size_t overflow_queue = 256;
+
   explicit elastic_queue(std::size_t max_threads) : max_(std::max<std::size_t>(max_threads, 1)) {}
   ~elastic_queue() override { shutdown(); }
 
   void enqueue(std::function<void()> fn) override {
     std::unique_lock<std::mutex> lock(m_);
-    jobs_.push_back(std::move(fn));
-    if (jobs_.size() > idle_ && threads_ < max_) {
-      ++threads_;
-      bool spawned = true;
-#if defined(__cpp_exceptions)
-      try {
-        std::thread([this] { worker(); }).detach();
-      } catch (...) {
-        spawned = false;
-      }
-#else
-      std::thread([this] { worker(); }).detach();
-#endif
-      if (!spawned) {
-        --threads_;
+    if (jobs_.size() < idle_ || threads_ < max_) {
+      jobs_.push_back(std::move(fn));
+      if (jobs_.size() > idle_ && !spawn(false)) {
         if (threads_ == 0) {  // nobody to run it: run it here (the accept thread)
-          auto job = std::move(jobs_.front());
-          jobs_.pop_front();
+          auto job = std::move(jobs_.back());
+          jobs_.pop_back();
           lock.unlock();
           job();
           return;
         }
       }
+      cv_.notify_one();
+      return;
     }
-    cv_.notify_one();
+    if (overflow_.size() < overflow_queue &&
+        (overflow_.size() < overflow_idle_ || overflow_threads_ < overflow_threads)) {
+      overflow_.push_back(std::move(fn));
+      if (overflow_.size() > overflow_idle_) spawn(true);
+      if (overflow_threads_ > 0) {
+        overflow_cv_.notify_one();
+        return;
+      }
+      fn = std::move(overflow_.back());
+      overflow_.pop_back();
+    }
+    lock.unlock();
+    t_overloaded = true;
+    fn();
+    t_overloaded = false;
   }
 
   void shutdown() override {
     std::unique_lock<std::mutex> lock(m_);
     shutdown_ = true;
     cv_.notify_all();
-    done_.wait(lock, [&] { return threads_ == 0; });
+    overflow_cv_.notify_all();
+    done_.wait(lock, [&] { return threads_ == 0 && overflow_threads_ == 0; });
   }
 
  private:
-  void worker() {
+  bool spawn(bool overflow) {  // under m_
+    std::size_t& n = overflow ? overflow_threads_ : threads_;
+    ++n;
+#if defined(__cpp_exceptions)
+    try {
+      std::thread([this, overflow] { worker(overflow); }).detach();
+    } catch (...) {
+      --n;
+      return false;
+    }
+#else
+    std::thread([this, overflow] { worker(overflow); }).detach();
+#endif
+    return true;
+  }
+
+  void worker(bool overflow) {
+    t_overloaded = overflow;
+    auto& queue = overflow ? overflow_ : jobs_;
+    auto& cv = overflow ? overflow_cv_ : cv_;
+    auto& idle = overflow ? overflow_idle_ : idle_;
     std::unique_lock<std::mutex> lock(m_);
     for (;;) {
-      ++idle_;
-      bool got = cv_.wait_for(lock, std::chrono::seconds(10),
-                              [&] { return !jobs_.empty() || shutdown_; });
-      --idle_;
-      if (!got || jobs_.empty()) break;  // idle too long, or shutting down with nothing left
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
+      ++idle;
+      bool got = cv.wait_for(lock, std::chrono::seconds(10), [&] { return !queue.empty() || shutdown_; });
+      --idle;
+      if (!got || queue.empty()) break;  // idle too long, or shutting down with nothing left
+      auto job = std::move(queue.front());
+      queue.pop_front();
       lock.unlock();
       job();
       job = nullptr;
       lock.lock();
     }
-    --threads_;
+    --(overflow ? overflow_threads_ : threads_);
     done_.notify_all();
     // nothing of *this is touched after the lock is released
   }
 
   const std::size_t max_;
   std::mutex m_;
-  std::condition_variable cv_, done_;
-  std::deque<std::function<void()>> jobs_;
-  std::size_t threads_ = 0, idle_ = 0;
+  std::condition_variable cv_, overflow_cv_, done_;
+  std::deque<std::function<void()>> jobs_, overflow_;
+  std::size_t threads_ = 0, idle_ = 0, overflow_threads_ = 0, overflow_idle_ = 0;
   bool shutdown_ = false;
 };
 
@@ -309,9 +342,14 @@ struct server::impl {
   mutable std::mutex m;
   std::unordered_map<std::string, std::shared_ptr<op_state>> ops;      // by id
   std::unordered_map<std::string, std::string> by_udid;               // udid -> id
-  std::unordered_map<std::string, std::string> pending_resubmit;      // submit key -> id
+  struct pending_entry {
+    std::string id;
+    std::int64_t expires_ms;  // the 503's wait + a minute: a resubmit later than that is new
+  };
+  std::unordered_map<std::string, pending_entry> pending_resubmit;    // submit key -> operation
   std::deque<std::string> order;                                      // ids in submit order
   int no_key = 0, wrong_key = 0, foreign_key = 0, foreign_all = 0;
+  std::int64_t refused_pending = 0, refused_busy = 0, refused_too_large = 0;  // limits (README)
   std::int64_t total = 0;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -529,11 +567,35 @@ struct server::impl {
     return u;
   }
 
-  void add_record(op_state& op, request_record r) {  // under m
-    if (op.rec.requests.size() < cfg.max_requests_per_operation) op.rec.requests.push_back(std::move(r));
+  static constexpr std::size_t no_record = static_cast<std::size_t>(-1);
+
+  // Appends a record; returns its index, or no_record beyond max_requests_per_operation.
+  std::size_t add_record(op_state& op, request_record r) {  // under m
+    if (op.rec.requests.size() >= cfg.max_requests_per_operation) return no_record;
+    op.rec.requests.push_back(std::move(r));
+    return op.rec.requests.size() - 1;
   }
-  static void set_last_status(op_state& op, int status) {  // under m
+  static void set_last_status(op_state& op, int status) {  // under m, by handlers that hold m throughout
     if (!op.rec.requests.empty()) op.rec.requests.back().status = status;
+  }
+  // The answer to record `slot` (no_record: not kept): its status, when it was made and the
+  // wait it asked for. Takes the time itself: call it before the answer can reach the client.
+  void set_answer(op_state& op, std::size_t slot, int status, std::int64_t wait_ms) {  // under m
+    if (slot == no_record || slot >= op.rec.requests.size()) return;
+    auto& r = op.rec.requests[slot];
+    r.status = status;
+    r.answered_ms = now_ms();
+    r.wait_ms = wait_ms;
+  }
+
+  // Whether one more submit-503 operation may wait for its resubmit; drops expired entries
+  // first when the table is full.
+  bool pending_room() {  // under m
+    if (pending_resubmit.size() < cfg.max_pending_resubmits) return true;
+    const std::int64_t now = now_ms();
+    for (auto it = pending_resubmit.begin(); it != pending_resubmit.end();)
+      it = it->second.expires_ms < now ? pending_resubmit.erase(it) : std::next(it);
+    return pending_resubmit.size() < cfg.max_pending_resubmits;
   }
 
   void forget_oldest() {  // under m
@@ -546,7 +608,6 @@ struct server::impl {
         ops.erase(it);
       }
     }
-    if (pending_resubmit.size() > cfg.max_operations) pending_resubmit.clear();
   }
 
   // ---- handlers -------------------------------------------------------------------------
@@ -579,63 +640,81 @@ struct server::impl {
     family = family.substr(0, family.find('/'));
 
     request_record rr{req.method, req.path, query_of(req), has_credential(req), at, 0, "submit", false};
+    {
+      std::lock_guard<std::mutex> lock(m);
+      accept_submit(req, res, script, api, family, std::move(rr));
+    }
+    log(req, res.status, false);
+  }
+
+  // The submit's answer, under m: a new operation (202), the submit-503 scenario's first 503
+  // or its accepted resubmit, or 429 when too many submit-503 operations wait.
+  void accept_submit(const httplib::Request& req, httplib::Response& res, const fault_script& script,
+                     const std::string& api, const std::string& family, request_record rr) {
     std::shared_ptr<op_state> op;
     bool resubmit = false;
     std::string key;
-    {
-      std::lock_guard<std::mutex> lock(m);
-      if (script.kind == scenario::submit_503) {
-        key = req.method + " " + req.target + "\n" + req.get_header_value("x-emulator-scenario") +
-              "\n" + req.get_header_value("x-emulator-client-id") + "\n" + req.body;
-        auto it = pending_resubmit.find(key);
-        if (it != pending_resubmit.end()) {
-          auto o = ops.find(it->second);
-          pending_resubmit.erase(it);
-          if (o != ops.end()) {
-            op = o->second;
-            resubmit = true;
-          }
+    if (script.kind == scenario::submit_503) {
+      // The body enters the key as its hash and size: an entry holds no client payload.
+      key = req.method + " " + req.target + "\n" + req.get_header_value("x-emulator-scenario") + "\n" +
+            req.get_header_value("x-emulator-client-id") + "\n" +
+            std::to_string(std::hash<std::string>{}(req.body)) + ":" + std::to_string(req.body.size());
+      auto it = pending_resubmit.find(key);
+      if (it != pending_resubmit.end()) {
+        auto o = ops.find(it->second.id);
+        pending_resubmit.erase(it);
+        if (o != ops.end()) {
+          op = o->second;
+          resubmit = true;
         }
       }
-      if (!op) {
-        op = std::make_shared<op_state>();
-        op->rec.id = uuid();
-        op->udid = uuid();
-        op->rec.version = (api.rfind("1.", 0) == 0 || api == "1") ? 1 : 2;
-        op->rec.scenario = std::string(scenario_name(script.kind));
-        op->script = script;
-        op->family = family;
-        op->api_version = api;
-        op->created = wall::now();
-        ops.emplace(op->rec.id, op);
-        order.push_back(op->rec.id);
-        by_udid.emplace(op->udid, op->rec.id);
-        forget_oldest();
-      }
-      op->rec.submits++;
-      if (resubmit && at + cfg.early_tolerance_ms < op->rec.next_allowed_poll_ms) op->rec.early_submits++;
-      add_record(*op, rr);
-      if (script.kind == scenario::submit_503 && !resubmit) {
-        pending_resubmit.emplace(key, op->rec.id);
-        res.status = 503;
-        set_json(res, 503, odata_error("ServiceUnavailable",
-                                       "The service is temporarily unavailable; retry the request."));
-        auto s = op->script;
-        if (s.kind == scenario::submit_503 && !s.ms_retry_after) s.retry_after_ms = 1000;
-        op->rec.next_allowed_poll_ms = now_ms() + set_retry_after(res, s);
-        set_last_status(*op, 503);
-      } else {
-        op->accepted = true;
-        op->rec.monitor_url = monitor_url(*op);
-        res.status = 202;
-        res.set_header(op->rec.version == 1 ? "Location" : "Operation-Location", op->rec.monitor_url);
-        op->rec.next_allowed_poll_ms = now_ms();
-        if (op->script.submit_retry_after)
-          op->rec.next_allowed_poll_ms += set_retry_after(res, op->script);
-        set_last_status(*op, 202);
+      if (!op && !pending_room()) {
+        // Too many submit-503 operations wait for their resubmit: take none, say when to come
+        // back. 429 (not 503): the emulator's own limit, not the scenario's 503.
+        set_json(res, 429, odata_error("TooManyRequests",
+                                       "Too many submit-503 operations wait for their resubmit (" +
+                                           std::to_string(cfg.max_pending_resubmits) +
+                                           "); retry the request later."));
+        res.set_header("Retry-After", "1");
+        ++refused_pending;
+        return;
       }
     }
-    log(req, res.status, false);
+    if (!op) {
+      op = std::make_shared<op_state>();
+      op->rec.id = uuid();
+      op->udid = uuid();
+      op->rec.version = (api.rfind("1.", 0) == 0 || api == "1") ? 1 : 2;
+      op->rec.scenario = std::string(scenario_name(script.kind));
+      op->script = script;
+      op->family = family;
+      op->api_version = api;
+      op->created = wall::now();
+      ops.emplace(op->rec.id, op);
+      order.push_back(op->rec.id);
+      by_udid.emplace(op->udid, op->rec.id);
+      forget_oldest();
+    }
+    op->rec.submits++;
+    if (resubmit && rr.at_ms + cfg.early_tolerance_ms < op->rec.next_allowed_poll_ms) op->rec.early_submits++;
+    add_record(*op, std::move(rr));
+    if (script.kind == scenario::submit_503 && !resubmit) {
+      set_json(res, 503, odata_error("ServiceUnavailable",
+                                     "The service is temporarily unavailable; retry the request."));
+      auto s = op->script;
+      if (!s.ms_retry_after) s.retry_after_ms = 1000;
+      op->rec.next_allowed_poll_ms = now_ms() + set_retry_after(res, s);
+      pending_resubmit[key] = pending_entry{op->rec.id, op->rec.next_allowed_poll_ms + 60000};
+      set_last_status(*op, 503);
+    } else {
+      op->accepted = true;
+      op->rec.monitor_url = monitor_url(*op);
+      res.status = 202;
+      res.set_header(op->rec.version == 1 ? "Location" : "Operation-Location", op->rec.monitor_url);
+      op->rec.next_allowed_poll_ms = now_ms();
+      if (op->script.submit_retry_after) op->rec.next_allowed_poll_ms += set_retry_after(res, op->script);
+      set_last_status(*op, 202);
+    }
   }
 
   /// Counts a GET on the foreign listener (and any credential that reached it), or checks
@@ -675,24 +754,26 @@ struct server::impl {
     std::int64_t delay = -1;  // Retry-After sent (ms), -1: none
     int fault_status = 0;
     fault_script script;
+    std::size_t slot = no_record;  // this request's record
+    int seq = 0;                   // this request's number among the operation's status polls
+    bool no_api_version = false;
     {
       std::lock_guard<std::mutex> lock(m);
       auto& o = *op;
       script = o.script;
-      o.rec.status_polls++;
+      seq = ++o.rec.status_polls;
       if (at + cfg.early_tolerance_ms < o.rec.next_allowed_poll_ms) o.rec.early_polls++;
-      add_record(o, request_record{req.method, req.path, query_of(req), has_credential(req), at, 0,
-                                   "status", foreign});
+      slot = add_record(o, request_record{req.method, req.path, query_of(req), has_credential(req), at, 0,
+                                          "status", foreign});
       if (!req.has_param("api-version") || req.get_param_value("api-version").empty()) {
         set_json(res, 400, odata_error("MissingApiVersionParameter",
                                        "The api-version query parameter (?api-version=) is "
                                        "required for all requests."));
-        set_last_status(o, 400);
+        set_answer(o, slot, 400, -1);
         o.rec.next_allowed_poll_ms = now_ms();
-        log(req, 400, foreign);
-        return;
+        no_api_version = true;
       }
-      if (!o.fault_done && is_poll_fault(o.script.kind) && o.rec.status_polls >= o.script.fault_at_poll &&
+      if (!no_api_version && !o.fault_done && is_poll_fault(o.script.kind) && o.rec.status_polls >= o.script.fault_at_poll &&
           !is_terminal(o.rec.final_status)) {
         o.fault_done = true;
         switch (o.script.kind) {
@@ -715,6 +796,12 @@ struct server::impl {
             break;
           case scenario::drop_connection:
             what = act::drop;
+            // The answer is the connection's end, which the client sees as soon as the socket
+            // is shut down below: account for it now, while nothing has reached the client.
+            // (Stamped after the shutdown, a descheduled thread could stamp a deadline later
+            // than the client's retry and count that retry as early.)
+            set_answer(o, slot, 0, -1);
+            o.rec.next_allowed_poll_ms = now_ms();
             break;
           case scenario::slow:
             what = act::slow;
@@ -723,7 +810,7 @@ struct server::impl {
             break;
         }
       }
-      if (what == act::normal || what == act::slow || what == act::truncated) {
+      if (!no_api_version && (what == act::normal || what == act::slow || what == act::truncated)) {
         // the answer (the truncated one does not advance the operation)
         int progress = o.progress + (what == act::truncated ? 0 : 1);
         if (what != act::truncated) o.progress = progress;
@@ -767,6 +854,7 @@ struct server::impl {
         }
       }
     }
+    if (no_api_version) return log(req, 400, foreign);
 
     switch (what) {
       case act::fault_status: {
@@ -805,14 +893,13 @@ struct server::impl {
         set_json(res, status, body.dump());
         break;
     }
-    {
+    if (what != act::drop) {
+      // The answer leaves after this handler returns: the client's wait starts later than now.
       std::lock_guard<std::mutex> lock(m);
-      const std::int64_t t = now_ms();
-      op->rec.next_allowed_poll_ms = t + (delay > 0 ? delay : 0);
-      if (what == act::drop)
-        set_last_status(*op, 0);
-      else
-        set_last_status(*op, res.status);
+      set_answer(*op, slot, res.status, delay);
+      // Only the latest poll's answer sets the deadline (a newer poll means the client already
+      // gave up on this one: libcurl resends a GET whose reused connection died).
+      if (seq == op->rec.status_polls) op->rec.next_allowed_poll_ms = now_ms() + (delay > 0 ? delay : 0);
     }
     log(req, what == act::drop ? 0 : res.status, foreign);
   }
@@ -877,32 +964,78 @@ struct server::impl {
     log(req, 404, foreign);
   }
 
+  // More connections than max_threads: this one is served by an overflow thread, which answers
+  // every request so and closes the connection.
+  void answer_busy(const httplib::Request& req, httplib::Response& res, bool foreign) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      ++total;
+      ++refused_busy;
+    }
+    common_headers(res);
+    set_json(res, 503, odata_error("ServerBusy", "The emulator serves at most " + std::to_string(cfg.max_threads) +
+                                                     " connections at once; retry the request later."));
+    res.set_header("Retry-After", "1");
+    res.set_header("Connection", "close");
+    log(req, 503, foreign);
+  }
+
+  // httplib's own error answers (413 beyond max_body_bytes, 400 for a malformed request,
+  // 414...) come without a body: give them an OData error like every other answer.
+  void fill_error(const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.has_header("Content-Type")) return;
+    if (res.status == 413) {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        ++refused_too_large;
+      }
+      set_json(res, 413, odata_error("RequestEntityTooLarge",
+                                     "The request body is larger than the emulator accepts (" +
+                                         std::to_string(cfg.max_body_bytes) + " bytes)."));
+    } else {
+      const char* code = res.status == 400 ? "BadRequest" : res.status == 414 ? "UriTooLong" : "HttpError";
+      set_json(res, res.status, odata_error(code, "The emulator could not read the request (HTTP " +
+                                                      std::to_string(res.status) + ")."));
+    }
+    if (!res.has_header("Date")) common_headers(res);
+    (void)req;
+  }
+
   void routes(http_server& s, bool foreign) {
     static const char* families = "(mapData|conversions|conversion|tilesets|tileset|datasets|dataset|"
                                   "featureStateSets|featurestatesets|featureState|styles|mapConfigurations|routesets|wayfinding)";
     const std::string ops_re = std::string("/") + families + "/operations/([A-Za-z0-9._~-]+)";
     const std::string meta_re = std::string("/") + "(mapData/metadata|conversions|conversion|tilesets|tileset|datasets|dataset|"
                                 "featureStateSets|featurestatesets|styles|mapConfigurations|routesets)/([A-Za-z0-9._~-]+)";
-    s.Get(ops_re, [this, foreign](const httplib::Request& q, httplib::Response& r) { on_status(q, r, foreign); });
-    s.Get(meta_re, [this, foreign](const httplib::Request& q, httplib::Response& r) { on_resource(q, r, foreign); });
+    // Every handler first answers 503 on an overflow thread (more connections than max_threads).
+    using handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+    auto guard = [this, foreign](handler h) {
+      return [this, foreign, h](const httplib::Request& q, httplib::Response& r) {
+        if (t_overloaded) return answer_busy(q, r, foreign);
+        h(q, r);
+      };
+    };
+    s.Get(ops_re, guard([this, foreign](const httplib::Request& q, httplib::Response& r) { on_status(q, r, foreign); }));
+    s.Get(meta_re, guard([this, foreign](const httplib::Request& q, httplib::Response& r) { on_resource(q, r, foreign); }));
     const std::string submit_re =
         "/(mapData|mapData/upload|conversions|conversion/convert|tilesets|tileset/create/vector|"
         "datasets|dataset/create|dataset/import|featureStateSets|featurestatesets|styles|"
         "mapConfigurations|routesets|wayfinding)";
     if (!foreign) {
-      s.Post(submit_re, [this](const httplib::Request& q, httplib::Response& r) { on_submit(q, r); });
+      s.Post(submit_re, guard([this](const httplib::Request& q, httplib::Response& r) { on_submit(q, r); }));
     }
-    auto nf = [this, foreign](const httplib::Request& q, httplib::Response& r) { not_found(q, r, foreign); };
+    const handler submit = guard([this](const httplib::Request& q, httplib::Response& r) { on_submit(q, r); });
+    const handler nf = guard([this, foreign](const httplib::Request& q, httplib::Response& r) { not_found(q, r, foreign); });
     // httplib answers a body-less POST without Content-Length (e.g. `curl -X POST`) with a bare
     // 400 before routing; the service treats it as an empty body. The pre-routing handler runs
     // before httplib reads the content, so such requests are dispatched here.
     const std::regex submit_rx(submit_re);
-    s.set_pre_routing_handler([this, foreign, submit_rx, nf](const httplib::Request& q, httplib::Response& r) {
+    s.set_pre_routing_handler([foreign, submit_rx, submit, nf](const httplib::Request& q, httplib::Response& r) {
       if ((q.method != "POST" && q.method != "PUT" && q.method != "PATCH") ||
           q.has_header("Content-Length") || q.has_header("Transfer-Encoding"))
         return httplib::Server::HandlerResponse::Unhandled;
       if (!foreign && q.method == "POST" && std::regex_match(q.path, submit_rx))
-        on_submit(q, r);
+        submit(q, r);
       else
         nf(q, r);
       return httplib::Server::HandlerResponse::Handled;
@@ -926,7 +1059,12 @@ struct server::impl {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
-    s->set_payload_max_length(64 * 1024 * 1024);
+    s->set_payload_max_length(std::max<std::size_t>(cfg.max_body_bytes, 1));
+    s->set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& q, httplib::Response& r) {
+          fill_error(q, r);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
     routes(*s, foreign);
     return s;
   }
@@ -1044,6 +1182,10 @@ std::int64_t server::total_requests() const {
   std::lock_guard<std::mutex> lock(impl_->m);
   return impl_->total;
 }
+server::refusals server::limit_refusals() const {
+  std::lock_guard<std::mutex> lock(impl_->m);
+  return refusals{impl_->refused_pending, impl_->refused_busy, impl_->refused_too_large};
+}
 std::int64_t server::now_ms() const { return impl_->now_ms(); }
 
 void server::clear() {
@@ -1054,6 +1196,7 @@ void server::clear() {
   impl_->order.clear();
   impl_->no_key = impl_->wrong_key = impl_->foreign_key = impl_->foreign_all = 0;
   impl_->total = 0;
+  impl_->refused_pending = impl_->refused_busy = impl_->refused_too_large = 0;
 }
 
 }  // namespace azmaps::lro::emulator

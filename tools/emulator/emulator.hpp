@@ -76,8 +76,17 @@ struct config {
   std::string failure_error_json;
   // The second listener (other origin) used by `cross-origin`. Always started.
   int foreign_port = 0;
-  // Connection handling: one thread per live connection, up to max_threads (then queued).
-  std::size_t max_threads = 4096;
+  // Limits (tools/emulator/README.md, "Limits"). Connection handling: one thread per live
+  // connection, up to max_threads; a connection beyond is answered 503 + Retry-After: 1 +
+  // Connection: close (by one of two overflow threads). The 2,000-operation e2e test needs 256
+  // client connections (+ the foreign listener's): 1024 leaves room for keep-alive benchmarks.
+  std::size_t max_threads = 1024;
+  // Largest request body read (submit bodies are ignored but for "scenario"): beyond, 413.
+  std::size_t max_body_bytes = 1024 * 1024;
+  // submit-503 operations waiting for their resubmit at once; beyond, a new submit-503 submit
+  // is answered 429 + Retry-After: 1 (no operation is created). An entry expires a minute
+  // after its 503's Retry-After (only looked at when the table is full).
+  std::size_t max_pending_resubmits = 4096;
   std::size_t keep_alive_max_count = 1000;
   int keep_alive_timeout_s = 5;
   int early_tolerance_ms = 50;
@@ -99,14 +108,18 @@ class server {
     int status = 0;                   // HTTP status answered (0: connection dropped)
     std::string kind;                 // "submit", "status" or "resource"
     bool foreign = false;             // arrived on the foreign (cross-origin) listener
+    std::int64_t answered_ms = 0;     // status polls: when the answer was made (before it left;
+                                      // for a dropped connection, before the shutdown)
+    std::int64_t wait_ms = -1;        // status polls: the wait the answer asked for, -1: none
   };
   struct operation_record {
     std::string id;
     int version = 2;                         // 1 or 2
     std::string scenario;                    // scenario name
     std::vector<request_record> requests;    // submit(s), polls, resource fetches, in order
-    std::int64_t next_allowed_poll_ms = 0;   // when the last sent Retry-After expires
-    int early_polls = 0;    // status polls before next_allowed_poll_ms - tolerance
+    std::int64_t next_allowed_poll_ms = 0;   // when the last sent Retry-After expires, counted
+                                             // from a moment before the answer left
+    int early_polls = 0;    // status polls that arrived before next_allowed_poll_ms - tolerance
     int early_submits = 0;  // resubmits (submit-503) before the 503's Retry-After expired
     int status_polls = 0;   // every GET on the monitor, faults included
     int submits = 0;
@@ -139,6 +152,12 @@ class server {
   int foreign_origin_key_requests() const;  // foreign listener: requests that carried a key
   int foreign_origin_requests() const;      // foreign listener: all requests
   std::int64_t total_requests() const;
+  // Requests refused by a limit of config: 429 (pending resubmits), 503 (connections beyond
+  // max_threads), 413 (body beyond max_body_bytes).
+  struct refusals {
+    std::int64_t pending_resubmits = 0, busy = 0, too_large = 0;
+  };
+  refusals limit_refusals() const;
   std::int64_t now_ms() const;              // steady clock ms since server start
 
   void clear();  // forget operations and reset counters

@@ -35,7 +35,10 @@ void usage(std::FILE* out) {
                "  --running-polls N    Running answers after NotStarted (default 2)\n"
                "  --retry-after S      Retry-After seconds while NotStarted/Running (default 1)\n"
                "  --retry-after-ms N   send 'retry-after-ms: N' instead of Retry-After\n"
-               "  --max-threads N      connection threads (default 4096)\n"
+               "  --max-threads N      connection threads; more connections get 503 (default 1024)\n"
+               "  --max-body-bytes N   largest request body; larger get 413 (default 1048576)\n"
+               "  --max-pending-resubmits N  submit-503 operations awaiting their resubmit;\n"
+               "                       more get 429 (default 4096)\n"
                "  --verbose, -v        log every request to stderr\n"
                "  --list-scenarios     print the scenario names and exit\n"
                "  --help, -h           this text\n"
@@ -107,7 +110,11 @@ int main(int argc, char** argv) {
       cfg.retry_after_ms = need_int("--retry-after-ms", 0, 3600000);
       cfg.ms_retry_after = true;
     } else if (a == "--max-threads") {
-      cfg.max_threads = static_cast<std::size_t>(need_int("--max-threads", 1, 100000));
+      cfg.max_threads = static_cast<std::size_t>(need_int("--max-threads", 1, 16384));
+    } else if (a == "--max-body-bytes") {
+      cfg.max_body_bytes = static_cast<std::size_t>(need_int("--max-body-bytes", 1, 1 << 30));
+    } else if (a == "--max-pending-resubmits") {
+      cfg.max_pending_resubmits = static_cast<std::size_t>(need_int("--max-pending-resubmits", 1, 1000000));
     } else if (a == "--verbose" || a == "-v") {
       verbose = true;
     } else {
