@@ -8,6 +8,7 @@
 #ifndef AZMAPS_LRO_DETAIL_JSON_HPP
 #define AZMAPS_LRO_DETAIL_JSON_HPP
 
+#include "ascii.hpp"
 #include "bits.hpp"
 #include "../odata_error.hpp"
 
@@ -199,22 +200,15 @@ struct buffer_sink {
     }
 };
 
-inline constexpr unsigned char ascii_lower(unsigned char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
-}
-
-/// Compares the decoded bytes with a literal, folding ASCII letters only.
+/// Compares the decoded bytes with a literal by the one ASCII rule (ascii.hpp iequals_n): the
+/// sink only adds the decoding of escapes.
 struct iequals_sink {
     const char* lit;
     std::size_t size;
     std::size_t pos = 0;
     bool run(const char* s, std::size_t len) noexcept {
         if (len > size - pos) return false;
-        for (std::size_t i = 0; i < len; ++i) {
-            if (ascii_lower(static_cast<unsigned char>(s[i])) !=
-                ascii_lower(static_cast<unsigned char>(lit[pos + i])))
-                return false;
-        }
+        if (!iequals_n(s, lit + pos, len)) return false;
         pos += len;
         return true;
     }
@@ -937,19 +931,12 @@ inline bool unescape_json_string(std::string_view raw, std::string& out) {
     return true;
 }
 
-/// True when f is a string whose decoded value equals ascii_literal, folding ASCII letters only.
+/// True when f is a string whose decoded value equals ascii_literal by iequals (ascii.hpp): the
+/// same rule as every other case-insensitive comparison, applied after decoding the escapes.
 /// Escapes are decoded on the fly; an invalid string body never matches. Does not allocate.
 AZMAPS_LRO_JSON_INLINE bool json_string_iequals(const json_field& f, std::string_view ascii_literal) noexcept {
     if (f.kind != json_kind::string) return false;
-    if (!f.escaped) {
-        if (f.raw.size() != ascii_literal.size()) return false;
-        for (std::size_t i = 0; i < f.raw.size(); ++i) {
-            if (json_impl::ascii_lower(static_cast<unsigned char>(f.raw[i])) !=
-                json_impl::ascii_lower(static_cast<unsigned char>(ascii_literal[i])))
-                return false;
-        }
-        return true;
-    }
+    if (!f.escaped) return iequals(f.raw, ascii_literal); // the bytes are the value
     const char* p = f.raw.data();
     json_impl::iequals_sink s{ascii_literal.data(), ascii_literal.size()};
     bool esc = false;
