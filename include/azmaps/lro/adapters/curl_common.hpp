@@ -33,6 +33,7 @@
 
 #include "../action.hpp"
 #include "../detail/ascii.hpp"
+#include "../detail/credentials.hpp"
 #include "../detail/url.hpp"
 #include "../observation.hpp"
 #include "../operation.hpp"
@@ -312,7 +313,10 @@ struct transfer {
                 lro::detail::append_query_param(url, "subscription-key", enc);
             }
         } else {
-            url = lro::detail::remove_query_param(machine_url, "subscription-key");
+            // the machine already keeps no credential in a URL; this is the driver's own guard
+            url = lro::detail::has_credential_param(machine_url, {})
+                      ? lro::detail::without_credential_params(machine_url, {})
+                      : machine_url;
         }
 
         bool ok = true;

@@ -580,31 +580,27 @@ constexpr std::string_view url_query(std::string_view url, bool& found) noexcept
     return head.substr(q + 1);
 }
 
-/// One '&'-separated component of a query: its name (the text before the first '=', or the
-/// whole component) and its value (after that '='; empty without one).
-struct query_component {
-    std::string_view name, value;
-    bool has_value = false;
-};
-
-/// Calls f(const query_component&) for each component of `query` (as url_query returns it),
-/// empty components included, until f returns false. Names and values stay raw (no decoding).
+/// Calls f(component, begin, end) for each '&'-separated component of `url`'s query (url_query),
+/// empty components included, with [begin, end) its offsets in `url`; stops when f returns false.
 template <class F>
-constexpr void for_each_query_component(std::string_view query, F&& f) {
-    for (;;) {
-        const std::size_t amp = query.find('&');
-        const std::string_view comp = query.substr(0, amp == std::string_view::npos ? query.size() : amp);
-        const std::size_t eq = comp.find('=');
-        query_component c;
-        c.name = comp.substr(0, eq == std::string_view::npos ? comp.size() : eq);
-        if (eq != std::string_view::npos) {
-            c.value = comp.substr(eq + 1);
-            c.has_value = true;
-        }
-        if (!f(c)) return;
-        if (amp == std::string_view::npos) return;
-        query.remove_prefix(amp + 1);
+constexpr void for_each_query_component(std::string_view url, F&& f) {
+    bool found = false;
+    const std::string_view q = url_query(url, found);
+    if (!found) return;
+    std::size_t pos = static_cast<std::size_t>(q.data() - url.data());
+    const std::size_t end = pos + q.size();
+    while (pos <= end) {
+        std::size_t amp = url.find('&', pos);
+        if (amp == std::string_view::npos || amp > end) amp = end;
+        if (!f(url.substr(pos, amp - pos), pos, amp)) return;
+        pos = amp + 1;
     }
+}
+
+/// The name of a query component: the text before its first '=', or all of it.
+constexpr std::string_view query_component_name(std::string_view comp) noexcept {
+    const std::size_t eq = comp.find('=');
+    return comp.substr(0, eq == std::string_view::npos ? comp.size() : eq);
 }
 
 /// The raw value of the first query parameter of `url` named `name` (compared exactly), and
@@ -612,14 +608,11 @@ constexpr void for_each_query_component(std::string_view query, F&& f) {
 constexpr std::string_view query_param_value(std::string_view url, std::string_view name, bool& found) noexcept {
     found = false;
     if (name.empty()) return {};
-    bool has_query = false;
-    const std::string_view q = url_query(url, has_query);
-    if (!has_query) return {};
     std::string_view value;
-    for_each_query_component(q, [&](const query_component& c) noexcept {
-        if (c.name != name) return true;
+    for_each_query_component(url, [&](std::string_view comp, std::size_t, std::size_t) noexcept {
+        if (query_component_name(comp) != name) return true;
         found = true;
-        value = c.value;
+        value = comp.size() > name.size() ? comp.substr(name.size() + 1) : std::string_view{};
         return false;
     });
     return value;
@@ -647,29 +640,6 @@ inline void append_query_param(std::string& url, std::string_view name, std::str
     ins.append(name).push_back('=');
     ins.append(value);
     url.insert(at, ins);
-}
-
-/// `url` without any query component named `name` (compared exactly; `name=...` or bare
-/// `name`), and without empty components; the '?' goes when nothing is left. The fragment
-/// stays, and a '?' inside it is fragment text, not a query (url_query).
-inline std::string remove_query_param(std::string_view url, std::string_view name) {
-    bool has_query = false;
-    const std::string_view q = url_query(url, has_query);
-    if (!has_query) return std::string(url);
-    const std::size_t qpos = static_cast<std::size_t>(q.data() - url.data()); // just after '?'
-    std::string out(url.substr(0, qpos - 1));
-    std::string kept;
-    for_each_query_component(q, [&](const query_component& c) {
-        const std::size_t len = c.has_value ? c.name.size() + 1 + c.value.size() : c.name.size();
-        if (len != 0 && c.name != name) {
-            if (!kept.empty()) kept.push_back('&');
-            kept.append(c.name.data(), len);
-        }
-        return true;
-    });
-    if (!kept.empty()) out.append("?").append(kept);
-    out.append(url.substr(qpos + q.size())); // the fragment, '#' included, if any
-    return out;
 }
 
 } // namespace azmaps::lro::detail
