@@ -150,13 +150,18 @@ TEST(OneRule, CaseFoldIsAsciiOnly) {
         for (int b = 0; b < 256; ++b) {
             const std::string x(1, static_cast<char>(a)), y(1, static_cast<char>(b));
             ASSERT_EQ(d::iequals(x, y), ref_iequals(x, y)) << a << " " << b;
-            // 8-byte (SWAR) path: the byte at each position of a 9-byte string
-            for (std::size_t at : {std::size_t{0}, std::size_t{4}, std::size_t{8}}) {
-                std::string u(9, 'q'), v(9, 'Q');
-                u[at] = static_cast<char>(a);
-                v[at] = static_cast<char>(b);
-                ASSERT_EQ(d::iequals(u, v), ref_iequals(u, v)) << a << " " << b << " at " << at;
-            }
+            // the word-at-a-time paths (4..7 bytes, 8 and more): the byte at each position
+            for (std::size_t len : {std::size_t{4}, std::size_t{5}, std::size_t{7}, std::size_t{9}})
+                for (std::size_t at = 0; at < len; at += 2) {
+                    std::string u(len, 'q'), v(len, 'Q');
+                    u[at] = static_cast<char>(a);
+                    v[at] = static_cast<char>(b);
+                    ASSERT_EQ(d::iequals(u, v), ref_iequals(u, v)) << a << " " << b << " at " << at << "/" << len;
+                    // equals_lowered: `text` is the lower-case spelling of `mixed`
+                    std::string low = v;
+                    for (char& c : low) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+                    ASSERT_EQ(d::equals_lowered(u.data(), v.data(), len), u == low) << a << " " << b << " at " << at;
+                }
         }
     EXPECT_FALSE(d::iequals("\xC3\x89", "\xC3\xA9")); // no Unicode folding
     EXPECT_TRUE(d::istarts_with("Content-Type: x", "content-type:"));

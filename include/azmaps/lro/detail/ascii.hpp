@@ -41,9 +41,22 @@ inline std::uint64_t load8(const char* p) noexcept {
     return v;
 }
 
+/// The 4..8 bytes p[0, n) in one word: the first 4 and the last 4 (overlapping when n < 8), so
+/// that a byte-wise comparison of two such words compares every byte.
+inline std::uint64_t load4to8(const char* p, std::size_t n) noexcept {
+    std::uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return lo | (static_cast<std::uint64_t>(hi) << 32);
+}
+
 /// True when a[0, n) equals b[0, n) with ASCII letters folded, eight bytes at a time.
 inline bool iequals_n(const char* a, const char* b, std::size_t n) noexcept {
     if (n < 8) {
+        if (n >= 4) {
+            const std::uint64_t x = load4to8(a, n), y = load4to8(b, n);
+            return x == y || ascii_lower8(x) == ascii_lower8(y);
+        }
         for (std::size_t i = 0; i < n; ++i)
             if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
         return true;
@@ -78,9 +91,12 @@ constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcep
 
 /// True when text[0, n) == ascii_lower(mixed[0, n)), eight bytes at a time: `text` is the
 /// canonical (lower-case) spelling of `mixed`. Not a case-insensitive comparison (an upper-case
-/// letter in `text` never matches); the same fold as iequals.
+/// letter in `text` never matches); the same fold as iequals. For a `text` without upper-case
+/// letters (a literal such as "retry-after") it is exactly iequals(text, mixed), folding one
+/// side only: the header-name scan of the poll step uses it so.
 inline bool equals_lowered(const char* text, const char* mixed, std::size_t n) noexcept {
     if (n < 8) {
+        if (n >= 4) return load4to8(text, n) == ascii_lower8(load4to8(mixed, n));
         for (std::size_t i = 0; i < n; ++i)
             if (text[i] != ascii_lower(mixed[i])) return false;
         return true;

@@ -2,7 +2,8 @@
 //
 // Decisions (where PROTOCOL.md is silent):
 //  - Header values are trimmed with trim_ows (ascii.hpp: spaces and tabs only, HTTP OWS)
-//    before parsing; this holds for the `Date` header too. Names compare with iequals.
+//    before parsing; this holds for the `Date` header too. Names compare with iequals (as
+//    equals_lowered against the lower-case literals, which is the same rule).
 //  - Numbers are 1*DIGIT (leading zeros allowed); any other byte makes the header unusable.
 //    Values saturate at UINT64_MAX milliseconds (delay-seconds too: seconds * 1000 saturates).
 //    Clamping to the poll interval bounds is the caller's job (10.6).
@@ -54,16 +55,16 @@ inline bool retry_after_ms(header_span headers, bool has_wall, std::int64_t wall
     for (const header& h : headers) {
         switch (h.name.size()) {
         case 11:
-            if (!ra && iequals_n(h.name.data(), "retry-after", 11)) ra = &h.value;
+            if (!ra && equals_lowered("retry-after", h.name.data(), 11)) ra = &h.value;
             break;
         case 14:
-            if (!ms && iequals_n(h.name.data(), "retry-after-ms", 14)) ms = &h.value;
+            if (!ms && equals_lowered("retry-after-ms", h.name.data(), 14)) ms = &h.value;
             break;
         case 19:
-            if (!xms && iequals_n(h.name.data(), "x-ms-retry-after-ms", 19)) xms = &h.value;
+            if (!xms && equals_lowered("x-ms-retry-after-ms", h.name.data(), 19)) xms = &h.value;
             break;
         case 4:
-            if (!date && iequals_n(h.name.data(), "date", 4)) date = &h.value;
+            if (!date && equals_lowered("date", h.name.data(), 4)) date = &h.value;
             break;
         default:
             break;
