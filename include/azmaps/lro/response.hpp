@@ -2,9 +2,10 @@
 #ifndef AZMAPS_LRO_RESPONSE_HPP
 #define AZMAPS_LRO_RESPONSE_HPP
 
+#include "detail/ascii.hpp"
+
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -79,57 +80,6 @@ constexpr std::string_view to_string(transport_error e) noexcept {
     return "other";
 }
 
-namespace detail {
-constexpr char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-/// ascii_lower on each of the 8 bytes of x (exact for every byte value).
-inline std::uint64_t ascii_lower8(std::uint64_t x) noexcept {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    const std::uint64_t t = x & ~highs;                       // each byte < 0x80: the sums below never carry
-    const std::uint64_t ge_a = t + ones * (0x80U - 'A');      // high bit: t >= 'A'
-    const std::uint64_t gt_z = t + ones * (0x80U - 'Z' - 1U); // high bit: t > 'Z'
-    const std::uint64_t upper = ge_a & ~gt_z & ~x & highs;    // high bit: 'A' <= x <= 'Z'
-    return x | (upper >> 2);                                  // 0x80 >> 2 == 0x20
-}
-
-inline std::uint64_t load8(const char* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-
-/// True when a[0, n) equals b[0, n) with ASCII letters folded, eight bytes at a time.
-inline bool iequals_n(const char* a, const char* b, std::size_t n) noexcept {
-    if (n < 8) {
-        for (std::size_t i = 0; i < n; ++i)
-            if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-        return true;
-    }
-    const auto same8 = [a, b](std::size_t i) noexcept {
-        const std::uint64_t x = load8(a + i), y = load8(b + i);
-        return x == y || ascii_lower8(x) == ascii_lower8(y); // folding only when the bytes differ
-    };
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        if (!same8(i)) return false;
-    return i == n || same8(n - 8); // the last 8 bytes, overlapping
-}
-
-/// ASCII case-insensitive equality (header names, status values, schemes, hosts).
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_is_constant_evaluated)
-    if (!__builtin_is_constant_evaluated()) return iequals_n(a.data(), b.data(), a.size());
-#endif
-#endif
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
-} // namespace detail
 
 /// The value of the first header named `name` (ASCII case-insensitive), or nullptr.
 /// PROTOCOL.md 10.7: for a repeated name the first occurrence counts.

@@ -32,6 +32,8 @@
 #include <vector>
 
 #include "../action.hpp"
+#include "../detail/ascii.hpp"
+#include "../detail/credentials.hpp"
 #include "../detail/url.hpp"
 #include "../observation.hpp"
 #include "../operation.hpp"
@@ -164,17 +166,6 @@ inline lro::transport_error map_error(CURLcode rc) noexcept {
     }
 }
 
-inline bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept {
-    return s.size() >= prefix.size() && lro::detail::iequals(s.substr(0, prefix.size()), prefix);
-}
-
-inline std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
 /// Percent-encodes everything but RFC 3986 unreserved bytes.
 inline void append_encoded(std::string& out, std::string_view v) {
     static const char hex[] = "0123456789ABCDEF";
@@ -188,34 +179,6 @@ inline void append_encoded(std::string& out, std::string_view v) {
             out.push_back(hex[u & 15]);
         }
     }
-}
-
-/// Removes every `name=...` (or bare `name`) parameter from the query of `url`.
-inline std::string strip_query_param(std::string_view url, std::string_view name) {
-    const std::size_t q = url.find('?');
-    if (q == std::string_view::npos) return std::string(url);
-    const std::size_t hash = url.find('#', q);
-    const std::string_view query = url.substr(q + 1, (hash == std::string_view::npos ? url.size() : hash) - q - 1);
-    std::string out(url.substr(0, q));
-    std::string kept;
-    std::size_t i = 0;
-    while (i <= query.size()) {
-        std::size_t amp = query.find('&', i);
-        if (amp == std::string_view::npos) amp = query.size();
-        const std::string_view pair = query.substr(i, amp - i);
-        const std::string_view key = pair.substr(0, pair.find('='));
-        if (!pair.empty() && key != name) {
-            if (!kept.empty()) kept.push_back('&');
-            kept.append(pair);
-        }
-        i = amp + 1;
-    }
-    if (!kept.empty()) {
-        out.push_back('?');
-        out += kept;
-    }
-    if (hash != std::string_view::npos) out.append(url.substr(hash));
-    return out;
 }
 
 /// The state of one HTTP exchange: what was sent and what came back.
@@ -275,8 +238,11 @@ struct transfer {
         auto* t = static_cast<transfer*>(user);
         const std::size_t len = size * n;
         std::string_view line(data, len);
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-        if (starts_with_ci(line, "HTTP/")) { // a new response block (1xx, or a proxy's): start over
+        // The line terminator (CRLF, or a bare LF), exactly once; then only OWS is trimmed
+        // (detail/ascii.hpp), so a stray CR stays in the value as any driver would pass it.
+        if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (lro::detail::istarts_with(line, "HTTP/")) { // a new response block (1xx, or a proxy's): start over
             t->headers.clear();
             t->header_bytes = 0;
             return len;
@@ -287,15 +253,16 @@ struct transfer {
             t->header_overflow = true;
             return 0; // aborts the transfer: CURLE_WRITE_ERROR
         }
-        if ((line.front() == ' ' || line.front() == '\t') && !t->headers.empty()) { // obs-fold
+        if (lro::detail::is_ows(line.front()) && !t->headers.empty()) { // obs-fold
             std::string& v = t->headers.back().second;
             v.push_back(' ');
-            v.append(trim(line));
+            v.append(lro::detail::trim_ows(line));
             return len;
         }
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) return len;
-        t->headers.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+        t->headers.emplace_back(std::string(lro::detail::trim_ows(line.substr(0, colon))),
+                                  std::string(lro::detail::trim_ows(line.substr(colon + 1))));
         return len;
     }
 
@@ -346,7 +313,10 @@ struct transfer {
                 lro::detail::append_query_param(url, "subscription-key", enc);
             }
         } else {
-            url = strip_query_param(machine_url, "subscription-key");
+            // the machine already keeps no credential in a URL; this is the driver's own guard
+            url = lro::detail::has_credential_param(machine_url, {})
+                      ? lro::detail::without_credential_params(machine_url, {})
+                      : machine_url;
         }
 
         bool ok = true;
@@ -361,7 +331,7 @@ struct transfer {
         if (is_submit)
             for (const std::string& line : spec.submit_headers) {
                 add(line);
-                if (starts_with_ci(line, "content-type:")) has_type = true;
+                if (lro::detail::istarts_with(line, "content-type:")) has_type = true;
             }
         if (send_body && !has_type) add(spec.body.empty() ? "Content-Type:" : "Content-Type: application/json");
         if (send_body) add("Expect:"); // no 100-continue round trip

@@ -9,8 +9,10 @@
 // the monitor header, fed at `now` (so `timeout` counts from `now`). The URL is the "submit"
 // URL, so its origin is the one credentials may go to. The header decides the version the
 // machine reports first: `Location` (v1) when `opts.version` is v1, or, when it is `unknown`,
-// when the URL's `api-version` starts with `1.`; else `Operation-Location` (v2). The version
-// affects only what `observe()` reports and which headers a pinned version follows.
+// when the URL's `api-version` query parameter starts with `1.` (detail::query_param_value:
+// the query ends at the first '#', so `x#y?api-version=1.0` has none); else
+// `Operation-Location` (v2). The version affects only what `observe()` reports and which
+// headers a pinned version follows.
 #ifndef AZMAPS_LRO_ADAPTERS_FOLLOW_HPP
 #define AZMAPS_LRO_ADAPTERS_FOLLOW_HPP
 
@@ -24,25 +26,6 @@
 
 namespace azmaps::lro {
 
-namespace adapters_detail {
-/// The value of query parameter `name` in `url` (raw), or empty.
-inline std::string_view query_value(std::string_view url, std::string_view name) noexcept {
-    const std::size_t q = url.find('?');
-    if (q == std::string_view::npos) return {};
-    std::string_view query = url.substr(q + 1);
-    query = query.substr(0, query.find('#'));
-    while (!query.empty()) {
-        const std::size_t amp = query.find('&');
-        const std::string_view pair = query.substr(0, amp);
-        const std::size_t eq = pair.find('=');
-        if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return {};
-}
-} // namespace adapters_detail
-
 /// A machine that follows the status monitor `monitor_url` (see the top of this file).
 /// Refused with `bad_submit_url` when the URL is not a usable absolute http(s) URL, or
 /// `bad_option`.
@@ -53,7 +36,8 @@ result<basic_operation<Policy>> follow_monitor(std::string_view monitor_url, std
     const protocol_version pin = opts->version;
     auto op = basic_operation<Policy>::start("GET", monitor_url, opts);
     if (!op) return op.error();
-    const std::string_view api = adapters_detail::query_value(monitor_url, "api-version");
+    bool has_api = false;
+    const std::string_view api = detail::query_param_value(monitor_url, "api-version", has_api);
     const bool v1 = pin == protocol_version::v1 ||
                     (pin == protocol_version::unknown && api.size() >= 2 && api[0] == '1' && api[1] == '.');
     const header headers[] = {

@@ -29,27 +29,7 @@ inline bool is_credential_name(std::string_view name, const std::vector<std::str
     return false;
 }
 
-/// Calls f(component, begin, end) for each '&'-separated component of `url`'s query, with
-/// [begin, end) its offsets in `url`; stops when f returns false.
-template <class F>
-void for_each_query_component(std::string_view url, F&& f) {
-    bool found = false;
-    const std::string_view q = url_query(url, found);
-    if (!found) return;
-    std::size_t pos = static_cast<std::size_t>(q.data() - url.data());
-    const std::size_t end = pos + q.size();
-    while (pos <= end) {
-        std::size_t amp = url.find('&', pos);
-        if (amp == std::string_view::npos || amp > end) amp = end;
-        if (!f(url.substr(pos, amp - pos), pos, amp)) return;
-        pos = amp + 1;
-    }
-}
-
-inline std::string_view query_component_name(std::string_view comp) noexcept {
-    const std::size_t eq = comp.find('=');
-    return comp.substr(0, eq == std::string_view::npos ? comp.size() : eq);
-}
+// for_each_query_component and query_component_name: url.hpp (the one query reader).
 
 /// True when `url` has a credential query parameter. Allocation-free: the steady poll checks
 /// every followed URL with it.

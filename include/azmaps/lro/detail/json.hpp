@@ -8,6 +8,7 @@
 #ifndef AZMAPS_LRO_DETAIL_JSON_HPP
 #define AZMAPS_LRO_DETAIL_JSON_HPP
 
+#include "ascii.hpp"
 #include "bits.hpp"
 #include "../odata_error.hpp"
 
@@ -199,22 +200,15 @@ struct buffer_sink {
     }
 };
 
-inline constexpr unsigned char ascii_lower(unsigned char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
-}
-
-/// Compares the decoded bytes with a literal, folding ASCII letters only.
+/// Compares the decoded bytes with a literal by the one ASCII rule (ascii.hpp iequals_n): the
+/// sink only adds the decoding of escapes.
 struct iequals_sink {
     const char* lit;
     std::size_t size;
     std::size_t pos = 0;
     bool run(const char* s, std::size_t len) noexcept {
         if (len > size - pos) return false;
-        for (std::size_t i = 0; i < len; ++i) {
-            if (ascii_lower(static_cast<unsigned char>(s[i])) !=
-                ascii_lower(static_cast<unsigned char>(lit[pos + i])))
-                return false;
-        }
+        if (!iequals_n(s, lit + pos, len)) return false;
         pos += len;
         return true;
     }
@@ -783,7 +777,7 @@ inline void for_each_member(std::string_view obj, F&& f) noexcept(noexcept(f(std
 }
 
 /// Iterates the elements of a validated array text. f(const json_field&) with kind other/null
-/// (raw = value text) or string (raw = body).
+/// (raw = value text) or string (raw = body), returning false to stop.
 template <class F>
 inline void for_each_element(std::string_view arr, F&& f) {
     const char* p = arr.data();
@@ -804,7 +798,7 @@ inline void for_each_element(std::string_view arr, F&& f) {
         } else {
             v.raw = std::string_view(vb, static_cast<std::size_t>(p - vb));
         }
-        f(v);
+        if (!f(v)) return;
         skip_ws(p, end);
         if (p == end || *p != ',') return;
         ++p;
@@ -937,19 +931,12 @@ inline bool unescape_json_string(std::string_view raw, std::string& out) {
     return true;
 }
 
-/// True when f is a string whose decoded value equals ascii_literal, folding ASCII letters only.
+/// True when f is a string whose decoded value equals ascii_literal by iequals (ascii.hpp): the
+/// same rule as every other case-insensitive comparison, applied after decoding the escapes.
 /// Escapes are decoded on the fly; an invalid string body never matches. Does not allocate.
 AZMAPS_LRO_JSON_INLINE bool json_string_iequals(const json_field& f, std::string_view ascii_literal) noexcept {
     if (f.kind != json_kind::string) return false;
-    if (!f.escaped) {
-        if (f.raw.size() != ascii_literal.size()) return false;
-        for (std::size_t i = 0; i < f.raw.size(); ++i) {
-            if (json_impl::ascii_lower(static_cast<unsigned char>(f.raw[i])) !=
-                json_impl::ascii_lower(static_cast<unsigned char>(ascii_literal[i])))
-                return false;
-        }
-        return true;
-    }
+    if (!f.escaped) return iequals(f.raw, ascii_literal); // the bytes are the value
     const char* p = f.raw.data();
     json_impl::iequals_sink s{ascii_literal.data(), ascii_literal.size()};
     bool esc = false;
@@ -958,29 +945,108 @@ AZMAPS_LRO_JSON_INLINE bool json_string_iequals(const json_field& f, std::string
     return s.pos == ascii_literal.size();
 }
 
+/// Caps on what an OData error keeps (docs/decisions.md), so that a failed answer costs a bounded
+/// amount of memory whatever the size of its body and the number of its details. Whatever a cap
+/// cuts sets `odata_error::truncated`.
+/// At most this many `details` entries are kept (the first ones, in order).
+inline constexpr std::size_t max_odata_details = 64;
+/// Maximum number of `innererror` objects followed.
+inline constexpr int max_innererror_links = 64;
+/// Every kept string (code, message, target, each detail's, each inner code) is cut to at most
+/// this many bytes, at a UTF-8 character boundary.
+inline constexpr std::size_t max_odata_string_bytes = 4096;
+/// All kept strings together hold at most this many bytes; once it is spent, later strings (in
+/// this order: code, message, target, the details in order, the inner codes) are cut short or
+/// left empty.
+inline constexpr std::size_t max_odata_total_bytes = 64 * 1024;
+
 namespace json_impl {
 
-/// Assigns a string field's decoded value to dst; anything else (absent, null, other) clears it.
-inline void assign_field(const json_field& f, std::string& dst) {
-    if (f.kind != json_kind::string) {
-        dst.clear();
-        return;
+/// The length of the longest prefix of p[0, n) that ends at a UTF-8 character boundary, when
+/// p[0, n) is a prefix of valid UTF-8.
+inline std::size_t utf8_boundary(const char* p, std::size_t n) noexcept {
+    std::size_t j = n;
+    while (j > 0 && n - j < 3 && (static_cast<unsigned char>(p[j - 1]) & 0xC0U) == 0x80U) --j;
+    if (j == 0) return 0;
+    const auto lead = static_cast<unsigned char>(p[j - 1]);
+    const std::size_t need = lead < 0x80U ? 1 : lead < 0xE0U ? 2 : lead < 0xF0U ? 3 : 4;
+    return n - (j - 1) >= need ? n : j - 1;
+}
+
+/// A sink that keeps the first `cap` decoded bytes and then refuses (cut = true).
+struct prefix_sink {
+    char* buf;
+    std::size_t cap;
+    std::size_t n = 0;
+    bool cut = false;
+    bool run(const char* s, std::size_t len) noexcept {
+        const std::size_t room = cap - n;
+        if (len > room) {
+            if (room != 0) std::memcpy(buf + n, s, room);
+            n = cap;
+            cut = true;
+            return false;
+        }
+        if (len != 0) std::memcpy(buf + n, s, len);
+        n += len;
+        return true;
     }
-    if (!f.escaped) {
-        dst.assign(f.raw.data(), f.raw.size());
-        return;
+    bool cp(std::uint32_t c) noexcept {
+        char tmp[4];
+        const std::size_t len = encode_utf8(c, tmp);
+        return run(tmp, len);
     }
-    if (!unescape_json_string(f.raw, dst)) dst.clear();
+};
+
+/// What is left of max_odata_total_bytes while one error is read, and whether a cap cut.
+struct odata_budget {
+    std::size_t left = max_odata_total_bytes;
+    bool truncated = false;
+};
+
+/// Assigns a string field's decoded value to dst, cut to the caps (one allocation of the kept
+/// size at most); anything else (absent, null, other) clears it.
+inline void assign_field(const json_field& f, std::string& dst, odata_budget& budget) {
+    dst.clear();
+    if (f.kind != json_kind::string || f.raw.empty()) return;
+    const std::size_t limit = budget.left < max_odata_string_bytes ? budget.left : max_odata_string_bytes;
+    if (!f.escaped) { // valid UTF-8 (validated with the body): the bytes are the value
+        std::size_t n = f.raw.size();
+        if (n > limit) {
+            n = utf8_boundary(f.raw.data(), limit);
+            budget.truncated = true;
+        }
+        dst.assign(f.raw.data(), n);
+    } else {
+        char buf[max_odata_string_bytes];
+        prefix_sink sink{buf, limit};
+        const char* p = f.raw.data();
+        bool esc = false;
+        const json_error e = scan_string<false>(p, f.raw.data() + f.raw.size(), esc, sink);
+        if (e != json_error::none && e != sink_stop) return; // not a valid string body: empty
+        std::size_t n = sink.n;
+        if (sink.cut) {
+            n = utf8_boundary(buf, n);
+            budget.truncated = true;
+        }
+        dst.assign(buf, n);
+    }
+    budget.left -= dst.size();
 }
 
 /// An OData `code`: a string's decoded value, or a number's JSON text (FAMILY.md 4.5: services
 /// send `"code": 500`); anything else clears it.
-inline void assign_code(const json_field& f, std::string& dst) {
+inline void assign_code(const json_field& f, std::string& dst, odata_budget& budget) {
     if (f.kind == json_kind::other && !f.raw.empty() && (f.raw.front() == '-' || is_digit(f.raw.front()))) {
-        dst.assign(f.raw.data(), f.raw.size());
+        // ASCII text: a plain cut is a character boundary
+        const std::size_t limit = budget.left < max_odata_string_bytes ? budget.left : max_odata_string_bytes;
+        const std::size_t n = f.raw.size() < limit ? f.raw.size() : limit;
+        if (n < f.raw.size()) budget.truncated = true;
+        dst.assign(f.raw.data(), n);
+        budget.left -= n;
         return;
     }
-    assign_field(f, dst);
+    assign_field(f, dst, budget);
 }
 
 /// code / message / target of one validated OData (detail) object; last duplicate wins.
@@ -994,27 +1060,60 @@ inline void read_odata_strings(std::string_view key, bool kesc, const json_field
     else if (key_is(key, kesc, "target")) s.target = v;
 }
 
-inline void push_detail(const json_field& v, std::vector<odata_detail>& out) {
-    if (v.kind != json_kind::other || v.raw.empty() || v.raw.front() != '{') return;
+inline bool is_object_field(const json_field& f) noexcept {
+    return f.kind == json_kind::other && !f.raw.empty() && f.raw.front() == '{';
+}
+
+/// Keeps one `details` entry when it is an object. False (and budget.truncated) when
+/// max_odata_details are already kept: the caller stops there.
+inline bool push_detail(const json_field& v, std::vector<odata_detail>& out, odata_budget& budget) {
+    if (!is_object_field(v)) return true;
+    if (out.size() >= max_odata_details) {
+        budget.truncated = true;
+        return false;
+    }
     odata_strings s;
     for_each_member(v.raw, [&](std::string_view k, bool kesc, const json_field& f) noexcept {
         read_odata_strings(k, kesc, f, s);
     });
     odata_detail d;
-    assign_code(s.code, d.code);
-    assign_field(s.message, d.message);
-    assign_field(s.target, d.target);
+    assign_code(s.code, d.code, budget);
+    assign_field(s.message, d.message, budget);
+    assign_field(s.target, d.target, budget);
     out.push_back(std::move(d));
-}
-
-inline bool is_object_field(const json_field& f) noexcept {
-    return f.kind == json_kind::other && !f.raw.empty() && f.raw.front() == '{';
+    return true;
 }
 
 } // namespace json_impl
 
-/// Maximum number of `innererror` objects followed.
-inline constexpr int max_innererror_links = 64;
+/// Assigns `bytes` to `dst` cut to max_odata_string_bytes (before a UTF-8 character the cut
+/// would split), setting `truncated` when it cuts: for a string an error takes from elsewhere
+/// than its JSON body (the `x-ms-error-code` header), so that it obeys the same cap.
+inline void assign_capped(std::string& dst, std::string_view bytes, bool& truncated) {
+    std::size_t n = bytes.size();
+    if (n > max_odata_string_bytes) {
+        n = max_odata_string_bytes;
+        // back over at most 3 continuation bytes to the lead byte of a character the cut splits
+        std::size_t k = n;
+        while (k > 0 && n - k < 3 && (static_cast<unsigned char>(bytes[k]) & 0xC0U) == 0x80U) --k;
+        if ((static_cast<unsigned char>(bytes[k]) & 0xC0U) != 0x80U) n = k;
+        truncated = true;
+    }
+    dst.assign(bytes.data(), n);
+}
+
+namespace json_impl {
+
+inline void reset_odata_error(odata_error& out) noexcept {
+    out.code.clear();
+    out.message.clear();
+    out.target.clear();
+    out.details.clear();
+    out.innererror.clear();
+    out.truncated = false;
+}
+
+} // namespace json_impl
 
 /// Parses an OData error object's text into `out` (reset first). The text is validated like a
 /// body (max_depth budgets the error object itself, the object being 1) and must be an object.
@@ -1024,11 +1123,7 @@ inline void read_odata_error(std::string_view object_text, odata_error& out);
 
 inline json_error parse_odata_error(std::string_view object_text, odata_error& out, int max_depth = 64) {
     using namespace json_impl;
-    out.code.clear();
-    out.message.clear();
-    out.target.clear();
-    out.details.clear();
-    out.innererror.clear();
+    reset_odata_error(out);
     const json_error e = validate_object_text(object_text, max_depth);
     if (e != json_error::none) return e;
     read_odata_error(object_text, out);
@@ -1038,6 +1133,7 @@ inline json_error parse_odata_error(std::string_view object_text, odata_error& o
 /// The reading half of parse_odata_error: `object_text` is a valid JSON object (validated
 /// within the caller's depth budget) and `out` is reset.
 inline void json_impl::read_odata_error(std::string_view object_text, odata_error& out) {
+    odata_budget budget;
     odata_strings s;
     json_field details, inner;
     for_each_member(object_text, [&](std::string_view k, bool kesc, const json_field& v) noexcept {
@@ -1045,15 +1141,15 @@ inline void json_impl::read_odata_error(std::string_view object_text, odata_erro
         else if (key_is(k, kesc, "innererror")) inner = v;
         else read_odata_strings(k, kesc, v, s);
     });
-    assign_code(s.code, out.code);
-    assign_field(s.message, out.message);
-    assign_field(s.target, out.target);
+    assign_code(s.code, out.code, budget);
+    assign_field(s.message, out.message, budget);
+    assign_field(s.target, out.target, budget);
 
     if (details.kind == json_kind::other && !details.raw.empty()) {
         if (details.raw.front() == '{') {
-            push_detail(details, out.details);
+            push_detail(details, out.details, budget);
         } else if (details.raw.front() == '[') {
-            for_each_element(details.raw, [&](const json_field& v) { push_detail(v, out.details); });
+            for_each_element(details.raw, [&](const json_field& v) { return push_detail(v, out.details, budget); });
         }
     }
 
@@ -1065,10 +1161,12 @@ inline void json_impl::read_odata_error(std::string_view object_text, odata_erro
         });
         if (code.kind == json_kind::string) {
             out.innererror.emplace_back();
-            assign_field(code, out.innererror.back());
+            assign_field(code, out.innererror.back(), budget);
         }
         inner = next;
     }
+    if (is_object_field(inner)) budget.truncated = true; // a link beyond max_innererror_links
+    out.truncated = budget.truncated;
 }
 
 inline json_error parse_error_field(const status_fields& f, odata_error& out, bool& has_error, int max_depth = 64);
@@ -1077,11 +1175,7 @@ inline json_error parse_error_field(const status_fields& f, odata_error& out, bo
 /// "error" member (last one wins) is an object, parses that into `out` and sets has_error.
 inline json_error parse_error_body(std::string_view body, odata_error& out, bool& has_error, int max_depth = 64) {
     has_error = false;
-    out.code.clear();
-    out.message.clear();
-    out.target.clear();
-    out.details.clear();
-    out.innererror.clear();
+    json_impl::reset_odata_error(out);
     status_fields f;
     const json_error e = scan_status_body(body, f, max_depth);
     if (e != json_error::none) return e;
@@ -1098,11 +1192,7 @@ inline json_error parse_error_field(const status_fields& f, odata_error& out, bo
     // the object's own budget of one less): parse_odata_error would validate it again, and
     // could not fail.
     (void)max_depth;
-    out.code.clear();
-    out.message.clear();
-    out.target.clear();
-    out.details.clear();
-    out.innererror.clear();
+    json_impl::reset_odata_error(out);
     json_impl::read_odata_error(f.error.raw, out);
     has_error = true;
     return json_error::none;

@@ -1,8 +1,9 @@
 // azmaps-lro: the server's requested delay (PROTOCOL.md section 7, 10.7, 10.8).
 //
 // Decisions (where PROTOCOL.md is silent):
-//  - Header values are trimmed of spaces and tabs only (HTTP OWS) before parsing; this holds
-//    for the `Date` header too.
+//  - Header values are trimmed with trim_ows (ascii.hpp: spaces and tabs only, HTTP OWS)
+//    before parsing; this holds for the `Date` header too. Names compare with iequals (as
+//    equals_lowered against the lower-case literals, which is the same rule).
 //  - Numbers are 1*DIGIT (leading zeros allowed); any other byte makes the header unusable.
 //    Values saturate at UINT64_MAX milliseconds (delay-seconds too: seconds * 1000 saturates).
 //    Clamping to the poll interval bounds is the caller's job (10.6).
@@ -18,23 +19,15 @@
 #ifndef AZMAPS_LRO_DETAIL_RETRY_AFTER_HPP
 #define AZMAPS_LRO_DETAIL_RETRY_AFTER_HPP
 
+#include "ascii.hpp"
 #include "http_date.hpp"
 #include "../response.hpp"
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 namespace azmaps::lro::detail {
-
-/// Trims spaces and tabs at both ends.
-constexpr std::string_view trim_ows(std::string_view v) noexcept {
-    std::size_t b = 0, e = v.size();
-    while (b < e && (v[b] == ' ' || v[b] == '\t')) ++b;
-    while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t')) --e;
-    return v.substr(b, e - b);
-}
 
 /// 1*DIGIT (already trimmed), saturating at UINT64_MAX. False when empty or not all digits.
 constexpr bool parse_digits_saturating(std::string_view v, std::uint64_t& out) noexcept {
@@ -50,32 +43,6 @@ constexpr bool parse_digits_saturating(std::string_view v, std::uint64_t& out) n
     return true;
 }
 
-/// ASCII case-insensitive equality of a header name with `lit`, which must hold only 'a'-'z'
-/// and '-': a letter matches itself in either case, '-' only itself (exactly iequals for such
-/// literals). Eight bytes at a time: OR-ing 0x20 into the name's letter positions folds case.
-inline bool name_equals_lower(std::string_view name, std::string_view lit) noexcept {
-    const std::size_t n = lit.size();
-    if (name.size() != n) return false;
-    if (n < 8) {
-        unsigned diff = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto l = static_cast<unsigned char>(lit[i]);
-            diff |= (static_cast<unsigned char>(name[i]) | ((l & 0x40U) >> 1)) ^ l;
-        }
-        return diff == 0;
-    }
-    const auto chunk = [&](std::size_t i) noexcept {
-        std::uint64_t a, b;
-        std::memcpy(&a, name.data() + i, 8);
-        std::memcpy(&b, lit.data() + i, 8);
-        return (a | ((b & 0x4040404040404040ULL) >> 1)) ^ b; // bit 6 (letters) -> 0x20 in the same byte
-    };
-    std::uint64_t diff = 0;
-    for (std::size_t i = 0; i + 8 <= n; i += 8) diff |= chunk(i);
-    if (n % 8 != 0) diff |= chunk(n - 8); // the last 8 bytes, overlapping
-    return diff == 0;
-}
-
 /// The delay requested by the first usable of `retry-after-ms`, `x-ms-retry-after-ms`,
 /// `Retry-After` (first occurrence of each name). False when none is usable.
 inline bool retry_after_ms(header_span headers, bool has_wall, std::int64_t wall_unix_ms,
@@ -88,16 +55,16 @@ inline bool retry_after_ms(header_span headers, bool has_wall, std::int64_t wall
     for (const header& h : headers) {
         switch (h.name.size()) {
         case 11:
-            if (!ra && name_equals_lower(h.name, "retry-after")) ra = &h.value;
+            if (!ra && equals_lowered("retry-after", h.name.data(), 11)) ra = &h.value;
             break;
         case 14:
-            if (!ms && name_equals_lower(h.name, "retry-after-ms")) ms = &h.value;
+            if (!ms && equals_lowered("retry-after-ms", h.name.data(), 14)) ms = &h.value;
             break;
         case 19:
-            if (!xms && name_equals_lower(h.name, "x-ms-retry-after-ms")) xms = &h.value;
+            if (!xms && equals_lowered("x-ms-retry-after-ms", h.name.data(), 19)) xms = &h.value;
             break;
         case 4:
-            if (!date && name_equals_lower(h.name, "date")) date = &h.value;
+            if (!date && equals_lowered("date", h.name.data(), 4)) date = &h.value;
             break;
         default:
             break;

@@ -2,7 +2,7 @@
 // PROTOCOL.md sections 8 and 10.10-10.12, 10.20.
 //
 // Decisions (where PROTOCOL.md is silent):
-//  - clean_header_url trims spaces and tabs, then drops one pair of surrounding double quotes;
+//  - clean_header_url trims spaces and tabs (trim_ows, ascii.hpp), then drops one pair of surrounding double quotes;
 //    it does not trim again inside the quotes (`" x "` keeps its spaces and is then refused).
 //  - check_absolute_url reports the first problem in this order: empty, too_long, bad_char,
 //    bad_scheme, no_host (no "//" authority, or an empty host), user_info, malformed, bad_port.
@@ -23,13 +23,16 @@
 //    path start with "//" (`https:/.//evil.com` does not become `https://evil.com`).
 //  - The fragment of a reference is kept in the resolved URL (RFC 3986 §5.2.2); the caller
 //    may strip it.
-//  - has_query_param with an empty name is false.
+//  - The query is the text between the first '?' and the first '#' (RFC 3986 3.4), and only
+//    url_query finds it: a '?' inside the fragment starts no query (`https://h/x#y?a=1` has
+//    none). Query names compare exactly and are not percent-decoded.
+//  - has_query_param and query_param_value with an empty name are false / empty.
 //  - append_query_param always writes `name=value` (`name=` when the value is empty).
 #ifndef AZMAPS_LRO_DETAIL_URL_HPP
 #define AZMAPS_LRO_DETAIL_URL_HPP
 
+#include "ascii.hpp"
 #include "bits.hpp"
-#include "../response.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -86,10 +89,7 @@ constexpr std::string_view to_string(url_error e) noexcept {
 /// PROTOCOL.md 10.11: trim spaces and tabs, then drop one pair of surrounding double quotes.
 /// No validation.
 inline std::string_view clean_header_url(std::string_view v) noexcept {
-    std::size_t b = 0, e = v.size();
-    while (b < e && (v[b] == ' ' || v[b] == '\t')) ++b;
-    while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t')) --e;
-    v = v.substr(b, e - b);
+    v = trim_ows(v);
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
     return v;
 }
@@ -542,19 +542,6 @@ inline void origin_text(const origin& o, std::string& out) {
     while (n > 0) out.push_back(digits[--n]);
 }
 
-/// True when text[0, n) == ascii_lower(mixed[0, n)), eight bytes at a time.
-inline bool equals_lowered(const char* text, const char* mixed, std::size_t n) noexcept {
-    if (n < 8) {
-        for (std::size_t i = 0; i < n; ++i)
-            if (text[i] != ascii_lower(mixed[i])) return false;
-        return true;
-    }
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        if (load8(text + i) != ascii_lower8(load8(mixed + i))) return false;
-    return i == n || load8(text + n - 8) == ascii_lower8(load8(mixed + n - 8)); // last 8, overlapping
-}
-
 /// True when `text` == origin_text(o), without building it.
 inline bool is_origin_text_of(const origin& o, std::string_view text) noexcept {
     const std::size_t ns = o.scheme.size(), nh = o.host.size();
@@ -579,8 +566,10 @@ inline bool is_origin_text_of(const origin& o, std::string_view text) noexcept {
     return true;
 }
 
-/// The query of `url`: between the first '?' that comes before any '#', and that '#'.
-/// `found` is false when there is no query at all.
+/// The query of `url` (RFC 3986 section 3.4): the text between the first '?' that comes before
+/// any '#', and the first '#'. A '?' inside the fragment starts no query. `found` is false when
+/// there is no query at all ("x?" has an empty one). The one query reader: every other query
+/// function here, and every caller, goes through it.
 constexpr std::string_view url_query(std::string_view url, bool& found) noexcept {
     found = false;
     const std::size_t hash = url.find('#');
@@ -591,33 +580,63 @@ constexpr std::string_view url_query(std::string_view url, bool& found) noexcept
     return head.substr(q + 1);
 }
 
+/// Calls f(component, begin, end) for each '&'-separated component of `url`'s query (url_query),
+/// empty components included, with [begin, end) its offsets in `url`; stops when f returns false.
+template <class F>
+constexpr void for_each_query_component(std::string_view url, F&& f) {
+    bool found = false;
+    const std::string_view q = url_query(url, found);
+    if (!found) return;
+    std::size_t pos = static_cast<std::size_t>(q.data() - url.data());
+    const std::size_t end = pos + q.size();
+    while (pos <= end) {
+        std::size_t amp = url.find('&', pos);
+        if (amp == std::string_view::npos || amp > end) amp = end;
+        if (!f(url.substr(pos, amp - pos), pos, amp)) return;
+        pos = amp + 1;
+    }
+}
+
+/// The name of a query component: the text before its first '=', or all of it.
+constexpr std::string_view query_component_name(std::string_view comp) noexcept {
+    const std::size_t eq = comp.find('=');
+    return comp.substr(0, eq == std::string_view::npos ? comp.size() : eq);
+}
+
+/// The raw value of the first query parameter of `url` named `name` (compared exactly), and
+/// whether there is one (`found`). A bare `name` has an empty value. False for an empty name.
+constexpr std::string_view query_param_value(std::string_view url, std::string_view name, bool& found) noexcept {
+    found = false;
+    if (name.empty()) return {};
+    std::string_view value;
+    for_each_query_component(url, [&](std::string_view comp, std::size_t, std::size_t) noexcept {
+        if (query_component_name(comp) != name) return true;
+        found = true;
+        value = comp.size() > name.size() ? comp.substr(name.size() + 1) : std::string_view{};
+        return false;
+    });
+    return value;
+}
+
 /// True when a '&'-separated component of the query has the name `name` (the text before its
 /// first '=', or the whole component), compared exactly. False for an empty name.
 constexpr bool has_query_param(std::string_view url, std::string_view name) noexcept {
-    if (name.empty()) return false;
     bool found = false;
-    std::string_view q = url_query(url, found);
-    while (found) {
-        const std::size_t amp = q.find('&');
-        const std::string_view comp = q.substr(0, amp == std::string_view::npos ? q.size() : amp);
-        const std::size_t eq = comp.find('=');
-        if (comp.substr(0, eq == std::string_view::npos ? comp.size() : eq) == name) return true;
-        if (amp == std::string_view::npos) break;
-        q.remove_prefix(amp + 1);
-    }
-    return false;
+    (void)query_param_value(url, name, found);
+    return found;
 }
 
 /// Appends `name=value` to the query of `url`, before any fragment: '?' when there is no
 /// query, '&' otherwise, nothing when the query is empty ("x?") or already ends in '&'.
 inline void append_query_param(std::string& url, std::string_view name, std::string_view value) {
+    bool has_query = false;
+    const std::string_view q = url_query(url, has_query);
     const std::size_t hash = url.find('#');
     const std::size_t at = hash == std::string::npos ? url.size() : hash;
-    const std::size_t q = url.find('?');
     std::string ins;
     ins.reserve(name.size() + value.size() + 2);
-    if (q == std::string::npos || q > at) ins.push_back('?');
-    else if (at - 1 != q && url[at - 1] != '&') ins.push_back('&'); // a '?' inside the query is data
+    if (!has_query) ins.push_back('?');
+    else if (!q.empty() && q.back() != '&') ins.push_back('&'); // a '?' inside the query is data
     ins.append(name).push_back('=');
     ins.append(value);
     url.insert(at, ins);
