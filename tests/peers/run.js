@@ -41,7 +41,9 @@ function parseArgs(argv) {
     else if (k === "--verbose") a.verbose = true;
     else throw new Error(`unknown argument ${k}`);
   }
-  if (!a.cli || !a.prefix) throw new Error("usage: run.js --cli PATH --prefix DIR [--jobs N] [--only REGEX] [--timeout S] [--verbose]");
+  if (!a.cli || !a.prefix) throw new Error("usage: run.js --cli PATH --prefix DIR [--npm PATH] [--jobs N] [--only REGEX] [--timeout S] [--verbose]");
+  a.cli = path.resolve(a.cli);
+  a.prefix = path.resolve(a.prefix); // the server runs with the prefix as its working directory
   return a;
 }
 
