@@ -286,10 +286,16 @@ function resultMatches(exp, got) {
 function check(sc, run) {
   const e = sc.expect;
   if (run.killed) return `expected ${e.outcome}, got no answer: azmaps-lro killed after the driver's deadline`;
+  // The outcome is one JSON object on stdout: the whole of it, else its last line.
   const lines = run.stdout.trim().split("\n").filter((l) => l.trim().startsWith("{"));
   let out;
   try {
-    out = JSON.parse(lines[lines.length - 1]);
+    try {
+      out = JSON.parse(run.stdout);
+    } catch (err) {
+      out = JSON.parse(lines[lines.length - 1]);
+    }
+    if (out === null || typeof out !== "object") throw new Error("not an object");
   } catch (err) {
     const why = run.stderr.trim().split("\n").slice(0, 2).join(" / ");
     return `expected ${e.outcome}, got no JSON outcome (exit ${run.code}): ${short(why, 240)}`;
