@@ -9,6 +9,10 @@ packages=(
   git clang-tidy doxygen libcli11-dev
   libboost-dev libssl-dev
 )
+# Node and npm for the autorest.testserver conformance test (tests/peers). Only when missing:
+# Debian's npm conflicts with a Node installed from elsewhere (e.g. NodeSource's Node 20).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
