@@ -533,6 +533,7 @@ ojson render(const lro::action& a) {
             ojson inner = ojson::array();
             for (const std::string& c : f->error->innererror) inner.push_back(c);
             e["innererror"] = std::move(inner);
+            if (f->error->truncated) e["truncated"] = true; // only when cut: older vectors name no such key
             o["error"] = std::move(e);
         } else {
             o["error"] = nullptr;

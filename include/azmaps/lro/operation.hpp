@@ -1038,7 +1038,7 @@ private:
             else if (r->body.size() <= max_body_bytes()) je = detail::parse_error_body(r->body, err, has_error);
             if (const std::string_view* header_code = find_header(r->headers, "x-ms-error-code")) {
                 if (!has_error) err = odata_error{};
-                if (err.code.empty()) err.code.assign(detail::clean_header_url(*header_code));
+                if (err.code.empty()) detail::assign_capped(err.code, detail::clean_header_url(*header_code), err.truncated);
                 has_error = has_error || !err.code.empty();
             }
             if (has_error) {
