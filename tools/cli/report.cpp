@@ -416,6 +416,8 @@ int report(std::FILE* out, const machine_state& m, const curl::outcome& result, 
         if (!result.interrupted && o.end == phase::succeeded) {
             j["resource"] = text_or_null(o.resource_location);
             j["result"] = output_error.empty() ? result_json(result) : json(nullptr);
+            j["result_source"] = std::string(to_string(o.source)); // where the result came from
+            j["result_member"] = text_or_null(o.result_member);
         }
         if (!result.interrupted && o.end == phase::failed) {
             j["reason"] = to_string(o.reason);
