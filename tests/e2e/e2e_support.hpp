@@ -90,21 +90,21 @@ struct seen {
 inline seen capture(const lro::operation& op, const lro::curl::outcome& out) {
     seen s;
     s.requests = out.requests;
-    s.resource_body = out.resource_body;
+    s.resource_body = out.body;
     s.version = op.observe().version;
     if (out.interrupted) {
         s.kind = "interrupted";
-    } else if (auto* ok = std::get_if<lro::succeeded>(&out.action)) {
+    } else if (out.result.end == lro::phase::succeeded) {
         s.kind = "succeeded";
-        s.resource = std::string(ok->resource_location);
-    } else if (auto* f = std::get_if<lro::failed>(&out.action)) {
+        s.resource = out.result.resource_location;
+    } else if (out.result.end == lro::phase::failed) {
         s.kind = "failed";
-        s.reason = f->reason;
-        s.http_status = f->http_status;
-        if (f->error) s.error = *f->error;
-    } else if (auto* c = std::get_if<lro::canceled>(&out.action)) {
+        s.reason = out.result.reason;
+        s.http_status = out.result.http_status;
+        s.error = out.result.error;
+    } else if (out.result.end == lro::phase::canceled) {
         s.kind = "canceled";
-        s.by = c->by;
+        s.by = out.result.canceled_by;
     } else {
         s.kind = "refused";
     }

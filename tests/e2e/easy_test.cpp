@@ -169,7 +169,8 @@ TEST_F(EasyE2E, InterruptedRunResumesFromItsTokenWithoutAnEarlyPoll) {
     };
     const lro::curl::outcome first = lro::curl::run(*op, {}, creds, cfg);
     ASSERT_TRUE(first.interrupted);
-    ASSERT_TRUE(std::holds_alternative<lro::send_request>(first.action));
+    ASSERT_EQ(first.result.end, lro::phase::idle); // not ended: the machine is still live
+    ASSERT_TRUE(op->pending_request().has_value());
     EXPECT_EQ(first.requests, 2u); // the submit and one poll
     auto token = op->save();
     ASSERT_TRUE(token.has_value());

@@ -140,7 +140,7 @@ TEST(MultiE2E, CancelAndInterruptCompleteEveryOperationOnce) {
                                   if (out.interrupted) {
                                       ++interrupted;
                                       EXPECT_TRUE(m.save().has_value()); // still live: resumable
-                                  } else if (std::holds_alternative<lro::canceled>(out.action)) {
+                                  } else if (out.result.end == lro::phase::canceled) {
                                       ++canceled;
                                   }
                               }));

@@ -79,6 +79,7 @@
 #include "../detail/url.hpp"
 #include "../operation.hpp"
 #include "../outcome.hpp"
+#include "../version.hpp"
 #include "../response.hpp"
 
 namespace azmaps::lro::asio {
@@ -114,13 +115,15 @@ struct config {
     std::chrono::milliseconds connect_timeout{10000};
     /// Write + read limit of one exchange; expiry is `transport_error::timed_out`.
     std::chrono::milliseconds request_timeout{60000};
-    std::string user_agent = "azmaps-lro/0.2 (Beast)";
+    /// The User-Agent header sent with every request.
+    std::string user_agent = "azmaps-lro/" AZMAPS_LRO_VERSION_STRING " (Beast)";
 #if !defined(AZMAPS_LRO_ASIO_NO_TLS)
     /// TLS context for https URLs; null: one made per `async_run` that verifies the peer
     /// against `ca_file` (empty: the system's default paths). A context given here must have
     /// its own verification set up; the driver always adds host-name verification and SNI.
     std::shared_ptr<net::ssl::context> tls;
 #endif
+    /// CA bundle file for the default TLS context; empty: the system's default paths.
     std::string ca_file;
 };
 
@@ -134,6 +137,7 @@ struct outcome {
     /// HTTP exchanges attempted (transport failures included).
     std::uint32_t requests = 0;
 
+    /// True when the operation succeeded.
     bool ok() const noexcept { return result.ok(); }
 };
 
@@ -146,6 +150,8 @@ public:
     cancel_signal(const cancel_signal&) = delete;
     cancel_signal& operator=(const cancel_signal&) = delete;
 
+    /// Asks the run to stop: the machine is canceled (`canceled{client}`) and the pending
+    /// wait or exchange is abandoned.
     void emit() {
         requested_ = true;
         if (hook_) {
@@ -154,10 +160,12 @@ public:
             h();
         }
     }
+    /// True once `emit()` was called.
     bool requested() const noexcept { return requested_; }
 
-    // For the driver: what stops the pending asynchronous step.
+    /// For the driver: what stops the pending asynchronous step (called once by `emit()`).
     void set_hook(std::function<void()> h) { hook_ = std::move(h); }
+    /// For the driver: the pending step finished; nothing to stop any more.
     void clear_hook() noexcept { hook_ = nullptr; }
 
 private:

@@ -124,12 +124,6 @@ struct outcome {
     bool interrupted = false;
     /// HTTP requests attempted (transport failures included).
     std::uint32_t requests = 0;
-    /// Deprecated, to be removed: the terminal action (views into the machine, valid only
-    /// until its next input, move or destruction) or, when interrupted, the pending request.
-    /// Use `result`.
-    lro::action action = refused{errc::not_expected};
-    /// Deprecated alias of `body` for Maps resource fetches; use `body`.
-    std::string resource_body;
 
     /// True when the operation ran to its end and succeeded (not interrupted, `result.ok()`).
     bool ok() const noexcept { return !interrupted && result.ok(); }

@@ -5,7 +5,7 @@
 //   auto op = lro::operation::start("POST", url, opts);
 //   lro::curl::credentials key{"<subscription key>"};
 //   lro::curl::outcome out = lro::curl::run(*op, {body}, key);
-//   if (auto* s = std::get_if<lro::succeeded>(&out.action)) ...
+//   if (out.ok()) use(out.result.resource_location, out.body);  // owning: outlives the machine
 //
 // `run` sends the pending request (the submit after `start`, the next GET after `resume`),
 // sleeps on the steady clock until each `not_before`, and returns when the operation ended
@@ -47,10 +47,7 @@ outcome run(CURL* handle, basic_operation<Policy>& op, const request_spec& spec,
     outcome out;
     std::optional<send_request> pending = op.pending_request();
     if (!pending) {
-        if (auto end = op.outcome()) {
-            out.action = *end;
-            out.result = to_outcome(*end);
-        }
+        if (auto end = op.outcome()) out.result = to_outcome(*end);
         return out;
     }
     const auto stopped = [&] { return cfg.stop != nullptr && cfg.stop->load(std::memory_order_relaxed); };
@@ -70,7 +67,6 @@ outcome run(CURL* handle, basic_operation<Policy>& op, const request_spec& spec,
         for (;;) {
             const time_point now = clock::now();
             if (stopped()) {
-                out.action = req;
                 out.interrupted = true;
                 return out;
             }
@@ -93,13 +89,11 @@ outcome run(CURL* handle, basic_operation<Policy>& op, const request_spec& spec,
             report(e);
         }
         if (!t.prepare(handle, req, spec, creds, cfg, op.config().max_body_bytes)) {
-            out.action = req;
             out.interrupted = true; // out of memory for the header list: nothing was sent
             return out;
         }
         const CURLcode rc = curl_easy_perform(handle);
         if (rc == CURLE_ABORTED_BY_CALLBACK && stopped()) {
-            out.action = req; // views into the machine, which got no input: still valid
             out.interrupted = true;
             return out;
         }
@@ -112,10 +106,8 @@ outcome run(CURL* handle, basic_operation<Policy>& op, const request_spec& spec,
             req = *r;
             continue;
         }
-        out.action = next;
         out.result = to_outcome(next);
         if (out.result.ok() && out.result.source != result_source::none) out.body = std::move(t.body);
-        if (t.purpose == lro::purpose::resource && out.result.ok()) out.resource_body = out.body;
         return out;
     }
 }
@@ -129,7 +121,6 @@ outcome run(basic_operation<Policy>& op, const request_spec& spec, const credent
     if (!h) {
         outcome out;
         if (auto p = op.pending_request()) {
-            out.action = *p;
             out.interrupted = true;
         }
         return out;

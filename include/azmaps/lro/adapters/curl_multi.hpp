@@ -124,7 +124,7 @@ public:
         abandon_transfer(j);
         outcome out;
         out.requests = j.requests;
-        out.action = j.op.cancel(clock::now());
+        out.result = to_outcome(j.op.cancel(clock::now()));
         finish(j, out);
         return true;
     }
@@ -179,9 +179,9 @@ public:
             outcome out;
             out.requests = j->requests;
             out.interrupted = true;
-            if (auto p = j->op.pending_request()) out.action = *p;
-            else if (auto end = j->op.outcome()) {
-                out.action = *end;
+            if (j->op.pending_request()) {
+                // still live: interrupted, resumable
+            } else if (auto end = j->op.outcome()) {
                 out.result = to_outcome(*end);
                 out.interrupted = false;
             }
@@ -292,10 +292,7 @@ private:
             if (!r) { // added already ended (or idle): report what it is
                 outcome out;
                 out.requests = j.requests;
-                if (auto end = j.op.outcome()) {
-                    out.action = *end;
-                    out.result = to_outcome(*end);
-                }
+                if (auto end = j.op.outcome()) out.result = to_outcome(*end);
                 finish(j, out);
                 ++completed;
                 continue;
@@ -303,7 +300,6 @@ private:
             if (!begin_transfer(j, *r)) {
                 outcome out;
                 out.requests = j.requests;
-                out.action = *r;
                 out.interrupted = true;
                 finish(j, out);
                 ++completed;
@@ -387,11 +383,9 @@ private:
                 continue;
             }
             outcome out;
-            out.action = next;
             out.result = to_outcome(next);
             out.requests = j->requests;
             if (out.result.ok() && out.result.source != result_source::none) out.body = std::move(t.body);
-            if (t.purpose == lro::purpose::resource && out.result.ok()) out.resource_body = out.body;
             j->xfer.reset();
             finish(*j, out);
             ++completed;

@@ -413,7 +413,7 @@ struct block_index {
         const __m128i bs = _mm_set1_epi8('\\');
         const __m128i sp = _mm_set1_epi8(0x20);
         std::uint64_t s = 0, qq = 0;
-        for (int k = 0; k < 4; ++k) {
+        for (std::size_t k = 0; k < 4; ++k) {
             const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 * k));
             const __m128i isq = _mm_cmpeq_epi8(x, q);
             // signed compare: bytes >= 0x80 are negative, so they count as "< 0x20" too
@@ -958,7 +958,7 @@ inline constexpr std::size_t max_odata_string_bytes = 4096;
 /// All kept strings together hold at most this many bytes; once it is spent, later strings (in
 /// this order: code, message, target, the details in order, the inner codes) are cut short or
 /// left empty.
-inline constexpr std::size_t max_odata_total_bytes = 64 * 1024;
+inline constexpr std::size_t max_odata_total_bytes = std::size_t{64} * 1024;
 
 namespace json_impl {
 

@@ -327,9 +327,7 @@ inline void remove_dot_segments(std::string_view in, std::string& out) {
     while (!in.empty()) {
         if (in.substr(0, 3) == "../") {
             in.remove_prefix(3);
-        } else if (in.substr(0, 2) == "./") {
-            in.remove_prefix(2);
-        } else if (in.substr(0, 3) == "/./") {
+        } else if (in.substr(0, 2) == "./" || in.substr(0, 3) == "/./") { // 5.2.4 A and B: drop "./" / "/."
             in.remove_prefix(2);
         } else if (in == "/.") {
             out.push_back('/');
