@@ -79,6 +79,7 @@
 #include "../detail/url.hpp"
 #include "../operation.hpp"
 #include "../outcome.hpp"
+#include "request.hpp"
 #include "../version.hpp"
 #include "../response.hpp"
 
@@ -86,28 +87,9 @@ namespace azmaps::lro::asio {
 
 namespace net = boost::asio;
 
-/// Secrets, sent only with requests whose `same_origin` is true (as `curl::credentials`).
-struct credentials {
-    /// Azure Maps subscription key; empty: none.
-    std::string subscription_key;
-    /// Send the key as the `subscription-key` query parameter instead of a header.
-    bool key_in_query = false;
-    /// Value of an `Authorization` header (e.g. "Bearer eyJ0..."); empty: none.
-    std::string authorization;
-    /// More "Name: value" lines for the submit origin only.
-    std::vector<std::string> headers;
-};
-
-/// What the submit sends, and what every request sends (as `curl::request_spec`).
-struct request_spec {
-    /// The submit body, sent again with every resubmit.
-    std::string body;
-    /// "Name: value" lines sent with the submit and every resubmit. When the body is not empty
-    /// and none names Content-Type, `application/json` is sent.
-    std::vector<std::string> submit_headers;
-    /// "Name: value" lines sent with every request, on every origin: never put secrets here.
-    std::vector<std::string> headers;
-};
+/// The submit's body and headers, and the credentials (adapters/request.hpp), shared by every driver.
+using lro::credentials;
+using lro::request_spec;
 
 /// Transfer settings.
 struct config {

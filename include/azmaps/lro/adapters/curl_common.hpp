@@ -38,33 +38,15 @@
 #include "../observation.hpp"
 #include "../operation.hpp"
 #include "../outcome.hpp"
+#include "request.hpp"
 #include "../response.hpp"
 #include "../version.hpp"
 
 namespace azmaps::lro::curl {
 
-/// Secrets, sent only with requests whose `same_origin` is true.
-struct credentials {
-    /// Azure Maps subscription key; empty: none.
-    std::string subscription_key;
-    /// Send the key as the `subscription-key` query parameter instead of a header.
-    bool key_in_query = false;
-    /// Value of an `Authorization` header (e.g. "Bearer eyJ0..."); empty: none.
-    std::string authorization;
-    /// More "Name: value" lines for the submit origin only (e.g. `x-ms-client-id`).
-    std::vector<std::string> headers;
-};
-
-/// What the submit sends, and what every request sends.
-struct request_spec {
-    /// The submit body, sent again with every resubmit.
-    std::string body;
-    /// "Name: value" lines sent with the submit and every resubmit (e.g. Content-Type). When
-    /// the body is not empty and none names Content-Type, `application/json` is sent.
-    std::vector<std::string> submit_headers;
-    /// "Name: value" lines sent with every request, on every origin: never put secrets here.
-    std::vector<std::string> headers;
-};
+/// The submit's body and headers, and the credentials (adapters/request.hpp), shared by every driver.
+using lro::credentials;
+using lro::request_spec;
 
 /// libcurl settings common to both drivers.
 struct transfer_config {
