@@ -43,7 +43,7 @@ for s in $stages; do
          -DAZMAPS_LRO_NO_EXCEPTIONS=ON -DAZMAPS_LRO_BUILD_TOOLS=OFF ;;
     4) # RelWithDebInfo without -DNDEBUG: the assertions (operation.hpp's enter()) stay compiled in.
        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
-       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$root/tools/lsan.supp \
          build_and_test clang-cxx20-asan-ubsan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20 \
          "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g" -DAZMAPS_LRO_REQUIRE_ASSERTS=ON \
          -DAZMAPS_LRO_SANITIZE=ON -DAZMAPS_LRO_RC_PARAMS=max_success=100 ;;
