@@ -382,8 +382,10 @@ public:
             if (!kept_text_usable(text, op.max_body_bytes())) return errc::token_corrupt;
         op.strings_.set(slot_origin, origin);
         if constexpr (Policy::keeps_original_url) {
-            if (!method_usable(method) || location.size() > op.max_url_length() || detail::has_bad_url_byte(location))
-                return errc::token_corrupt;
+            // The kept Location is a header value as the service sent it (cleaned, credentials
+            // removed), resolved and checked only when used (FAMILY.md 4.14): any text the live
+            // path can keep is accepted here too.
+            if (!method_usable(method) || location.size() > detail::max_url_cap) return errc::token_corrupt;
             if (detail::check_absolute_url(submit, op.max_url_length()) != detail::url_error::none)
                 return errc::bad_submit_url;
             op.store_url(slot_submit_url, submit);
