@@ -8,6 +8,10 @@ packages=(
   nlohmann-json3-dev libsimdjson-dev libcurl4-openssl-dev libcpp-httplib-dev
   git clang-tidy doxygen libcli11-dev
   libboost-dev libssl-dev
+# PostgreSQL server and libpq: the fleet (tools/fleet, tests/fleet, bench/fleet).
+# Python azure-core and aiohttp: the end-to-end benchmark's Python peers (bench/e2e).
+  postgresql libpq-dev
+  python3 python3-azure python3-aiohttp
 )
 # Node and npm for the autorest.testserver conformance test (tests/peers). Only when missing:
 # Debian's npm conflicts with a Node installed from elsewhere (e.g. NodeSource's Node 20).
