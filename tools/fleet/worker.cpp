@@ -21,7 +21,10 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <queue>
 #include <string>
@@ -95,6 +98,8 @@ struct job {
     CURL* easy = nullptr;
     lro::time_point due{};
     std::uint64_t generation = 0;
+    std::uint64_t claim_seq = 0; ///< which claim of this row this job is (lease keeper reports)
+    bool submit_phase = false; ///< the request in flight (or last sent) is the submit
     bool submit_wait = false; ///< a submit answered "not taken" (429/503...), waiting to be resent
 };
 
@@ -105,12 +110,122 @@ struct due_entry {
     bool operator>(const due_entry& o) const { return due > o.due; }
 };
 
+/// Renews the leases of the rows a worker holds, on its own thread and its own connection, so
+/// that a main loop slowed by a long database call or a busy machine does not lose a row it is
+/// working on (a lost submit would end `submit_unknown`). Every lease/3 it extends every held
+/// row's lease (rows another statement holds locked right now are skipped: they are being
+/// written back) and reports rows no longer ours and rows whose cancel was asked.
+class lease_keeper {
+public:
+    struct report {
+        std::int64_t id;
+        std::uint64_t seq;
+        bool lost;
+        bool cancel;
+    };
+
+    lease_keeper(std::string conninfo, std::string owner, std::chrono::milliseconds lease)
+        : conninfo_(std::move(conninfo)), owner_(std::move(owner)), lease_(lease) {}
+    ~lease_keeper() { stop(); }
+    lease_keeper(const lease_keeper&) = delete;
+    lease_keeper& operator=(const lease_keeper&) = delete;
+
+    bool start(std::string& error) {
+        if (!db_.open(conninfo_, error)) return false;
+        thread_ = std::thread([this] { loop(); });
+        return true;
+    }
+    void stop() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+    /// The rows held now (id, claim sequence), from the main loop.
+    void set_held(std::vector<std::pair<std::int64_t, std::uint64_t>> held) {
+        std::lock_guard<std::mutex> g(m_);
+        held_ = std::move(held);
+    }
+    std::vector<report> take_reports() {
+        std::lock_guard<std::mutex> g(m_);
+        std::vector<report> out;
+        out.swap(reports_);
+        return out;
+    }
+    std::uint64_t renewals() const { return renewals_.load(); }
+
+private:
+    void loop() {
+        std::unique_lock<std::mutex> lock(m_);
+        for (;;) {
+            cv_.wait_for(lock, lease_ / 3, [this] { return stop_; });
+            if (stop_) return;
+            const auto held = held_;
+            lock.unlock();
+            std::vector<report> out;
+            std::string err;
+            if (!held.empty()) renew(held, out, err);
+            if (!err.empty()) std::fprintf(stderr, "azmaps-lro fleet work: %s\n", err.c_str());
+            lock.lock();
+            reports_.insert(reports_.end(), out.begin(), out.end());
+        }
+    }
+
+    void renew(const std::vector<std::pair<std::int64_t, std::uint64_t>>& held, std::vector<report>& out,
+               std::string& err) {
+        if (!db_.is_open() && !db_.open(conninfo_, err)) return;
+        std::vector<pg::param> ids;
+        std::map<std::int64_t, std::uint64_t> seq;
+        for (const auto& h : held) {
+            ids.emplace_back(std::to_string(h.first));
+            seq[h.first] = h.second;
+        }
+        const pg::result r = db_.exec(
+            "WITH h AS (SELECT id FROM azlro.ops WHERE lease_owner = $1 AND id = ANY($3::bigint[]) "
+            "           FOR UPDATE SKIP LOCKED), "
+            "u AS (UPDATE azlro.ops o SET lease_expires = now() + $2::bigint * interval '1 millisecond', "
+            "        next_at = now() + $2::bigint * interval '1 millisecond' FROM h WHERE o.id = h.id RETURNING o.id) "
+            "SELECT o.id, o.lease_owner IS DISTINCT FROM $1, o.cancel_requested, (SELECT count(*) FROM u) "
+            "FROM azlro.ops o WHERE o.id = ANY($3::bigint[])",
+            {owner_, std::to_string(lease_.count()), pg::array_literal(ids)});
+        if (!r.ok()) {
+            err = "lease renewal failed (tried again in lease/3): " + r.error();
+            return;
+        }
+        ++renewals_;
+        std::map<std::int64_t, bool> seen;
+        for (int i = 0; i < r.rows(); ++i) {
+            const std::int64_t id = r.i64(i, 0);
+            seen[id] = true;
+            const bool lost = r.boolean(i, 1), cancel = r.boolean(i, 2);
+            if (lost || cancel) out.push_back(report{id, seq[id], lost, cancel});
+        }
+        for (const auto& h : held)
+            if (seen.find(h.first) == seen.end()) out.push_back(report{h.first, h.second, true, false});
+    }
+
+    std::string conninfo_, owner_;
+    std::chrono::milliseconds lease_;
+    pg::connection db_;
+    std::thread thread_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::vector<std::pair<std::int64_t, std::uint64_t>> held_;
+    std::vector<report> reports_;
+    std::atomic<std::uint64_t> renewals_{0};
+};
+
 const char* const live_states_sql = "('pending', 'submitting', 'polling')";
 
 class worker {
 public:
-    explicit worker(const worker_config& cfg) : cfg_(cfg) {
-        owner_ = cfg_.name + "/" + std::to_string(::getpid()) + "/" + std::to_string(wall_seconds());
+    // The lease owner: the name, the PID and the start time, so that a restarted worker with
+    // the same name never takes its predecessor's leases for its own.
+    explicit worker(const worker_config& cfg)
+        : cfg_(cfg), owner_(cfg.name + "/" + std::to_string(::getpid()) + "/" + seconds_text(wall_seconds())) {
         lease_text_ = std::to_string(cfg_.lease.count());
     }
     ~worker() {
@@ -135,11 +250,11 @@ public:
                 return fail("the fleet schema is missing: run `azmaps-lro fleet init` first");
             return fail("database error: " + r.error());
         }
+        if (!keeper_.start(err)) return fail("cannot connect to PostgreSQL (lease keeper): " + err);
         install_signals();
         log("started (batch " + std::to_string(cfg_.batch) + ", concurrency " + std::to_string(cfg_.concurrency) +
             ", lease " + std::to_string(cfg_.lease.count()) + " ms)");
         next_claim_ = lro::clock::now();
-        next_heartbeat_ = lro::clock::now() + cfg_.lease / 3;
         int rc = loop();
         log("stopped: " + stats_json());
         return rc;
@@ -171,9 +286,7 @@ private:
                                      lro::clock::now() >= flush_deadline_ || stopping)) {
                 if (!flush()) return fail_db();
             }
-            if (!jobs_.empty() && lro::clock::now() >= next_heartbeat_) {
-                if (!heartbeat()) return fail_db();
-            }
+            handle_lease_reports();
             if (!jobs_.empty() || !staged_.empty()) idle_since_claim_ = false;
             if (stopping) {
                 if (jobs_.empty() && staged_.empty()) return 0;
@@ -208,7 +321,12 @@ private:
         if (!heap_.empty() && in_flight_ < static_cast<std::size_t>(cfg_.concurrency)) until = std::min(until, heap_.top().due);
         if (!stopping && jobs_.size() < static_cast<std::size_t>(cfg_.concurrency)) until = std::min(until, next_claim_);
         if (!staged_.empty()) until = std::min(until, flush_deadline_);
-        if (!jobs_.empty()) until = std::min(until, next_heartbeat_);
+        {
+            std::vector<std::pair<std::int64_t, std::uint64_t>> held;
+            held.reserve(jobs_.size());
+            for (const auto& kv : jobs_) held.emplace_back(kv.first, kv.second->claim_seq);
+            keeper_.set_held(std::move(held));
+        }
         long ms = static_cast<long>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
         if (ms <= 0) return;
         curl_waitfd fd{};
@@ -267,7 +385,7 @@ private:
             "FROM d WHERE o.id = d.id "
             "RETURNING o.id, d.old_state, o.state, o.protocol, o.options::text, o.method, o.url, "
             "  encode(o.body, 'hex'), o.headers::text, o.token, extract(epoch FROM o.token_at)";
-        const pg::result r = db_.exec(sql, {owner_, std::to_string(want), lease_text_});
+        const pg::result r = exec(sql, {owner_, std::to_string(want), lease_text_});
         ++stats_.claims;
         if (!r.ok()) return db_failed(r);
         check_notifications();
@@ -298,6 +416,7 @@ private:
                 stage(std::move(w));
                 continue;
             }
+            j->claim_seq = ++claim_seq_;
             job& ref = *j;
             jobs_[ref.id] = std::move(j);
             schedule(ref);
@@ -308,7 +427,7 @@ private:
         } else {
             // Fewer than asked: the next claim waits for the earliest next_at (or a NOTIFY), and
             // at least a tick, so a trickle of due rows is claimed in batches.
-            const pg::result e = db_.exec(std::string("SELECT extract(epoch FROM next_at) FROM azlro.ops WHERE state IN ") +
+            const pg::result e = exec(std::string("SELECT extract(epoch FROM next_at) FROM azlro.ops WHERE state IN ") +
                                           live_states_sql + " ORDER BY next_at LIMIT 1");
             if (!e.ok()) return db_failed(e);
             check_notifications();
@@ -421,6 +540,7 @@ private:
                 continue;
             }
             j.submit_wait = false;
+            j.submit_phase = req->purpose == lro::purpose::submit;
             CURL* h = nullptr;
             if (!idle_handles_.empty()) {
                 h = idle_handles_.back();
@@ -492,6 +612,7 @@ private:
             return;
         }
         (void)status;
+        const bool was_submit = j.submit_phase;
         step_write w;
         w.id = j.id;
         w.next_at = seconds_text(c.wall);
@@ -515,7 +636,8 @@ private:
             if (!out) { // refused or idle: nothing changed; give the row back
                 log("row " + std::to_string(j.id) + ": the machine refused the answer; returned");
                 return_rows({j.id}, {});
-                jobs_.erase(j.id);
+                const std::int64_t id = j.id;
+                jobs_.erase(id);
                 return;
             }
             ++stats_.ended;
@@ -547,8 +669,12 @@ private:
                 break;
             }
         }
+        // A submit's answer is written at once: until it is, a death of this worker would leave
+        // the row `submitting` (and a POST would end `submit_unknown`).
         stage(std::move(w));
-        jobs_.erase(j.id);
+        if (was_submit) flush_deadline_ = lro::clock::now();
+        const std::int64_t id = j.id;
+        jobs_.erase(id);
     }
 
     void stage(step_write w) {
@@ -594,7 +720,7 @@ private:
             "  $9::int[], $10::text[], $11::text[], $12::text[], $13::text[]) "
             "  AS u(id, st, tok, tat, nat, pol, rea, hs, err, det, loc, bod) "
             "WHERE o.id = u.id AND o.lease_owner = $1";
-        const pg::result r = db_.exec(
+        const pg::result r = exec(
             sql, {owner_, pg::array_literal(id), pg::array_literal(state), pg::array_literal(token),
                   pg::array_literal(token_at), pg::array_literal(next_at), pg::array_literal(polls),
                   pg::array_literal(reason), pg::array_literal(http), pg::array_literal(error),
@@ -615,40 +741,23 @@ private:
         return true;
     }
 
-    /// Extends the leases of every held row; drops rows whose lease was lost and cancels rows
-    /// whose cancel was asked.
-    bool heartbeat() {
-        std::vector<pg::param> ids;
-        for (const auto& kv : jobs_) ids.emplace_back(std::to_string(kv.first));
-        const pg::result r = db_.exec(
-            "UPDATE azlro.ops SET lease_expires = now() + $2::bigint * interval '1 millisecond', "
-            "  next_at = now() + $2::bigint * interval '1 millisecond' "
-            "WHERE lease_owner = $1 AND id = ANY($3::bigint[]) RETURNING id, cancel_requested",
-            {owner_, lease_text_, pg::array_literal(ids)});
-        ++stats_.heartbeats;
-        if (!r.ok()) return db_failed(r);
-        check_notifications();
-        next_heartbeat_ = lro::clock::now() + cfg_.lease / 3;
-        std::map<std::int64_t, bool> kept;
-        for (int i = 0; i < r.rows(); ++i) kept[r.i64(i, 0)] = r.boolean(i, 1);
-        std::vector<std::int64_t> lost, cancel;
-        for (const auto& kv : jobs_) {
-            auto it = kept.find(kv.first);
-            if (it == kept.end()) lost.push_back(kv.first);
-            else if (it->second) cancel.push_back(kv.first);
+    /// Acts on the lease keeper's reports: drops rows whose lease was lost, cancels rows whose
+    /// cancel was asked (a report about an earlier claim of the same row is ignored).
+    void handle_lease_reports() {
+        for (const lease_keeper::report& rep : keeper_.take_reports()) {
+            auto it = jobs_.find(rep.id);
+            if (it == jobs_.end() || it->second->claim_seq != rep.seq) continue;
+            job& j = *it->second;
+            if (rep.lost) {
+                log("row " + std::to_string(rep.id) + ": lease lost (another worker took it); dropped");
+                abandon(j);
+                jobs_.erase(it);
+            } else if (rep.cancel) {
+                abandon(j);
+                lro::action a = std::visit([](auto& op) { return op.cancel(lro::clock::now()); }, j.op);
+                finish_step(j, std::move(a), 0, "");
+            }
         }
-        for (const std::int64_t id : lost) {
-            log("row " + std::to_string(id) + ": lease lost (another worker took it); dropped");
-            abandon(*jobs_[id]);
-            jobs_.erase(id);
-        }
-        for (const std::int64_t id : cancel) {
-            job& j = *jobs_[id];
-            abandon(j);
-            lro::action a = std::visit([](auto& op) { return op.cancel(lro::clock::now()); }, j.op);
-            finish_step(j, std::move(a), 0, "");
-        }
-        return true;
     }
 
     /// Gives rows back without a new token: their lease is cleared and they are due now.
@@ -658,7 +767,7 @@ private:
         std::vector<pg::param> a, p;
         for (const std::int64_t id : ids) a.emplace_back(std::to_string(id));
         for (const std::int64_t id : to_pending) p.emplace_back(std::to_string(id));
-        const pg::result r = db_.exec(
+        const pg::result r = exec(
             "UPDATE azlro.ops SET lease_owner = NULL, lease_expires = NULL, next_at = now(), updated_at = now(), "
             "  state = CASE WHEN id = ANY($3::bigint[]) THEN 'pending' ELSE state END, "
             "  submit_started_at = CASE WHEN id = ANY($3::bigint[]) THEN NULL ELSE submit_started_at END "
@@ -700,6 +809,15 @@ private:
         signal(SIGPIPE, SIG_IGN);
     }
 
+    /// db_.exec, timed into stats_.db_us.
+    pg::result exec(const std::string& sql, const std::vector<pg::param>& params = {}) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pg::result r = params.empty() ? db_.exec(sql) : db_.exec(sql, params);
+        stats_.db_us += static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+        return r;
+    }
+
     bool db_failed(const pg::result& r) {
         db_error_ = r.error();
         return false;
@@ -718,16 +836,17 @@ private:
 
     std::string stats_json() const {
         json j = {{"claims", stats_.claims},       {"claimed", stats_.claimed},   {"writes", stats_.writes},
-                  {"written", stats_.written},     {"heartbeats", stats_.heartbeats},
+                  {"written", stats_.written},     {"heartbeats", keeper_.renewals()},
                   {"requests", stats_.requests},   {"polls", stats_.polls},       {"submits", stats_.submits},
                   {"ended", stats_.ended},         {"submit_unknown", stats_.submit_unknown},
-                  {"notifications", stats_.notifications}};
+                  {"notifications", stats_.notifications}, {"db_ms", stats_.db_us / 1000},
+                  {"wall_ms", std::chrono::duration_cast<std::chrono::milliseconds>(lro::clock::now() - started_).count()}};
         return dump(j);
     }
 
     struct counters {
-        std::uint64_t claims = 0, claimed = 0, writes = 0, written = 0, heartbeats = 0, requests = 0, polls = 0,
-                      submits = 0, ended = 0, submit_unknown = 0, notifications = 0;
+        std::uint64_t claims = 0, claimed = 0, writes = 0, written = 0, requests = 0, polls = 0,
+                      submits = 0, ended = 0, submit_unknown = 0, notifications = 0, db_us = 0;
     };
 
     worker_config cfg_;
@@ -744,9 +863,11 @@ private:
     std::vector<step_write> staged_;
     std::unordered_map<std::string, std::shared_ptr<const lro::options>> options_cache_;
     lro::time_point next_claim_{};
-    lro::time_point next_heartbeat_{};
+    std::uint64_t claim_seq_ = 0;
+    lease_keeper keeper_{cfg_.conninfo, owner_, cfg_.lease};
     lro::time_point flush_deadline_{};
     bool idle_since_claim_ = false;
+    lro::time_point started_ = lro::clock::now();
     counters stats_;
 };
 
