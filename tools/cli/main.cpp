@@ -26,6 +26,9 @@
 #endif
 
 #include "cli.hpp"
+#if defined(AZMAPS_LRO_CLI_HAS_FLEET)
+#include "../fleet/fleet.hpp"
+#endif
 
 namespace lro = azmaps::lro;
 namespace cli = azmaps::lro::cli;
@@ -39,6 +42,8 @@ constexpr const char* footer_text = R"(Usage:
   azmaps-lro poll [options] MONITOR_URL follow an operation started elsewhere, from its status URL
   azmaps-lro resume [options] TOKEN     continue from a resume token printed by an earlier run
   azmaps-lro demo [-v]                  run a v1 and a v2 operation against a local emulator
+  azmaps-lro fleet SUBCOMMAND ...       many operations tracked in PostgreSQL by workers
+                                        (`azmaps-lro fleet --help`, docs/fleet.md)
   azmaps-lro help | --help | --version
 Options take their value as `--opt value` or `--opt=value`.
 
@@ -526,8 +531,16 @@ int main(int argc, char** argv) {
         std::fputs(cl.full_help().c_str(), stderr);
         return cli::exit_usage;
     }
-    // The word forms of --help and --version.
     const std::string first = argv[1];
+    if (first == "fleet") {
+#if defined(AZMAPS_LRO_CLI_HAS_FLEET)
+        return azmaps::lro::fleet::main(argc - 1, argv + 1);
+#else
+        return usage_error("this build has no `fleet` (libpq was not found when it was configured: install "
+                           "libpq-dev and configure again)");
+#endif
+    }
+    // The word forms of --help and --version.
     std::vector<std::string> words;
     for (int i = argc - 1; i >= 1; --i) words.emplace_back(argv[i]); // CLI11 takes them reversed
     if (first == "help") words.back() = "--help";
