@@ -55,7 +55,8 @@ class Emulator:
     def __init__(self, path, args):
         self.proc = subprocess.Popen(
             [path, "--port", "0", "--retry-after-ms", str(args.retry_after_ms), "--running-polls",
-             str(args.running_polls), "--key", KEY, "--stats", "--max-threads", str(args.emulator_threads)],
+             str(args.running_polls), "--key", KEY, "--stats", "--max-threads", str(args.emulator_threads),
+             "--keep-alive-timeout", str(args.keep_alive_timeout)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline().strip()
         m = re.match(r"listening on (http://\S+)", line)
@@ -306,6 +307,8 @@ def main():
     ap.add_argument("--running-polls", type=int, default=10)
     ap.add_argument("--emulator-threads", type=int, default=16384,
                     help="emulator --max-threads: room for every client's connections")
+    ap.add_argument("--keep-alive-timeout", type=int, default=60,
+                    help="emulator --keep-alive-timeout (s): a client's idle pooled connections stay usable")
     ap.add_argument("--npm-install", action="store_true", help="run npm install even if installed")
     ap.add_argument("--markdown", default="", help="also write the table and notes here")
     ap.add_argument("--json", default="", help="also write every run here")

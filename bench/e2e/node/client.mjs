@@ -127,7 +127,7 @@ const t0 = performance.now();
 const outcomes = await Promise.all(
   Array.from({ length: args.count }, (_, i) =>
     one(i).catch((e) => {
-      if (process.env.E2E_VERBOSE) console.error(String(e));
+      if (process.env.E2E_VERBOSE) console.error(String(e), e.cause ? String(e.cause.code ?? e.cause) : "");
       return "other";
     }),
   ),
