@@ -89,7 +89,8 @@ def run_client(cmd, timeout_s):
     """Runs cmd as a child; returns (exit status, stdout, stderr tail, wall s, rusage, timed out)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        env = dict(os.environ, E2E_VERBOSE="1")  # the peers then say why an operation did not end
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         timed_out = threading.Event()
 
         def kill():
@@ -232,6 +233,9 @@ def summarize(runs):
         "all_ok": all(r["ok"] for r in runs),
         "timed_out": any(r["timed_out"] for r in runs),
     }
+    for k in ("polls", "early", "requests"):  # a median of two counts may end in .5
+        if float(s[k]).is_integer():
+            s[k] = int(s[k])
     s["us_per_poll"] = s["cpu_s"] * 1e6 / s["polls"] if s["polls"] else None
     return s
 
@@ -289,6 +293,36 @@ def table(results, skipped, order, counts):
 
 # ---- main -------------------------------------------------------------------------------
 
+def save_json(path, started, vers, skipped, runs, results):
+    with open(path + ".tmp", "w") as f:
+        json.dump({"started": started.isoformat(), "versions": vers, "skipped": skipped,
+                   "runs": [r for v in runs.values() for r in v],
+                   "summary": [{"client": c, "n": n, **s} for (c, n), s in (results or {}).items()]}, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def from_json(args):
+    """Re-renders the table from the runs of one or more --json files (say so when they differ)."""
+    runs, skipped, vers, started = {}, {}, {}, []
+    for path in args.from_json.split(","):
+        with open(path) as f:
+            d = json.load(f)
+        started.append(d["started"][:16].replace("T", " ") + " UTC")
+        vers.update(d["versions"])
+        skipped.update(d["skipped"])
+        for r in d["runs"]:
+            runs.setdefault((r["client"], r["n"]), []).append(r)
+    for c in list(skipped):
+        if any(k[0] == c for k in runs):
+            del skipped[c]
+    results = {k: summarize(v) for k, v in runs.items()}
+    order = [c for c in ALL_CLIENTS if any(k[0] == c for k in runs)]
+    print(table(results, skipped, order, sorted(set(n for _, n in runs))))
+    print("\nRuns started: " + ", ".join(started) + "\n\nVersions:\n" +
+          "\n".join(f"- {k}: {v}" for k, v in vers.items()))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description="End-to-end LRO benchmark against the emulator.")
     ap.add_argument("--emulator", required=True, help="path of azmaps-lro-emulator")
@@ -312,6 +346,8 @@ def main():
     ap.add_argument("--npm-install", action="store_true", help="run npm install even if installed")
     ap.add_argument("--markdown", default="", help="also write the table and notes here")
     ap.add_argument("--json", default="", help="also write every run here")
+    ap.add_argument("--from-json", default="",
+                    help="no run: print the table of the runs stored by --json in these files (comma-separated)")
     args = ap.parse_args()
     quick = {"counts": "1,200", "ours_counts": "", "reps": 1}
     full = {"counts": "1,200,1000,2000", "ours_counts": "10000", "reps": 3}
@@ -327,6 +363,8 @@ def main():
         if c not in ALL_CLIENTS:
             ap.error(f"unknown client {c}")
 
+    if args.from_json:
+        return from_json(args)
     skipped = {}
     node = None
     if any(c.startswith("js-") for c in wanted):
@@ -371,7 +409,10 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = os.getloadavg()
     runs = {k: [] for k in plan}
+    versions_now = versions(args, node)
     given_up = set()
+    if not plan:
+        log("e2e: nothing to run")
     # Repetitions outermost: a change of load during the run touches every client alike.
     for rep in range(args.reps):
         for c, n in plan:
@@ -385,6 +426,8 @@ def main():
                 f"{'ok' if r['ok'] else 'NOT OK: exit %s%s' % (r['exit'], ' (timed out)' if r['timed_out'] else '')}")
             if not r["ok"] and r.get("stderr_tail"):
                 log("  stderr: " + r["stderr_tail"].strip().replace("\n", "\n  stderr: ")[-600:])
+            if args.json:  # kept after every run: an interrupted benchmark still has its runs
+                save_json(args.json, started, versions_now, skipped, runs, None)
             if r["timed_out"] and n in ours_counts and n not in counts:
                 given_up.add((c, n))  # the optional large N: one timeout is enough
     load1 = os.getloadavg()
@@ -414,10 +457,7 @@ def main():
         with open(args.markdown, "w") as f:
             f.write(text)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"started": started.isoformat(), "versions": vers, "skipped": skipped,
-                       "runs": [r for v in runs.values() for r in v],
-                       "summary": [{"client": c, "n": n, **s} for (c, n), s in results.items()]}, f, indent=1)
+        save_json(args.json, started, vers, skipped, runs, results)
     return 0 if all(s["all_ok"] for s in results.values()) else 1
 
 
