@@ -12,3 +12,5 @@ cmake --build "$build" --target lro_bench lro_scale -j "${JOBS:-2}"
 "$build/bench/lro_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_counters_tabular=true "$@"
 "$build/bench/lro_scale"
+# The end-to-end table (bench/e2e/run.sh; docs/performance.md, "End to end"); E2E=0 skips it, E2E_ARGS passes options (e.g. --quick).
+[ "${E2E:-1}" = 0 ] || bash "$root/bench/e2e/run.sh" ${E2E_ARGS:-}

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include <azmaps/lro/adapters/curl_multi.hpp>
@@ -157,6 +159,119 @@ TEST(MultiE2E, CancelAndInterruptCompleteEveryOperationOnce) {
     EXPECT_EQ(drv.run(&stop), 9u);
     EXPECT_EQ(interrupted, 9);
     EXPECT_EQ(drv.size(), 0u);
+}
+
+// The driver's easy handles (and their header lists) are shared by every operation in turn:
+// an operation never sends what another one's request_spec or credentials hold. Three kinds of
+// operations interleaved on two connections: the key as a header, the key in the query, no key.
+TEST(MultiE2E, SharedHandlesSendEachOperationItsOwnHeadersAndKey) {
+    emu::config ecfg;
+    ecfg.subscription_key = "e2e-key";
+    emu::server srv(ecfg);
+    ASSERT_TRUE(srv.start());
+    timing t;
+    t.retry_after_ms = 20;
+    auto opts = std::make_shared<const lro::options>(fast_options(srv, 2));
+    auto in_header = std::make_shared<const lro::curl::credentials>(lro::curl::credentials{"e2e-key", false, {}, {}});
+    auto in_query = std::make_shared<const lro::curl::credentials>(lro::curl::credentials{"e2e-key", true, {}, {}});
+    auto no_key = std::make_shared<const lro::curl::credentials>();
+    auto spec = std::make_shared<const lro::curl::request_spec>(lro::curl::request_spec{"{}", {}, {}});
+    lro::curl::multi_config cfg;
+    cfg.max_connections = 2;
+    lro::curl::multi_driver drv(cfg);
+    constexpr std::size_t count = 30;
+    std::vector<int> completions(count, 0);
+    std::vector<lro::phase> ends(count, lro::phase::idle);
+    for (std::size_t i = 0; i < count; ++i) {
+        auto op = lro::operation::start("POST", srv.base_url() + submit_path(scenario::succeed, 2, t, std::to_string(i)), opts);
+        ASSERT_TRUE(op);
+        const auto& creds = i % 3 == 0 ? in_header : i % 3 == 1 ? in_query : no_key;
+        drv.add(std::move(*op), i % 2 == 0 ? spec : nullptr, creds,
+                [&completions, &ends, i](std::uint64_t, lro::operation&, lro::curl::outcome& out) {
+                    ++completions[i];
+                    ends[i] = out.result.end;
+                });
+    }
+    EXPECT_EQ(drv.run(), count);
+    std::size_t keyless = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        EXPECT_EQ(completions[i], 1) << i;
+        if (i % 3 == 2) ++keyless;
+        EXPECT_EQ(ends[i], i % 3 == 2 ? lro::phase::failed : lro::phase::succeeded) << i;
+    }
+    EXPECT_LE(drv.peak_in_flight(), 2u);
+    // Each keyless submit was refused (401) and made no operation; it carried no key.
+    EXPECT_EQ(srv.requests_without_key(), static_cast<int>(keyless));
+    EXPECT_EQ(srv.requests_with_wrong_key(), 0);
+    const auto records = srv.operations();
+    EXPECT_EQ(records.size(), count - keyless);
+    for (const auto& rec : records) {
+        const std::size_t i = std::stoul(tag_of(rec));
+        ASSERT_NE(i % 3, 2u) << rec.id;
+        EXPECT_EQ(rec.final_status, "Succeeded") << i;
+        for (const auto& req : rec.requests) {
+            EXPECT_TRUE(req.had_key) << i << " " << req.kind;
+            EXPECT_EQ(req.query.find("subscription-key=e2e-key") != std::string::npos, i % 3 == 1)
+                << i << " " << req.kind << " " << req.query;
+        }
+    }
+}
+
+/// Client sockets open to `ports` now (ESTABLISHED, SYN_SENT or CLOSE_WAIT: each holds an fd),
+/// from /proc/net/tcp; -1 when it cannot be read.
+int client_connections_to(const std::vector<int>& ports) {
+    std::ifstream in("/proc/net/tcp");
+    if (!in) return -1;
+    std::string line;
+    std::getline(in, line); // the column names
+    int n = 0;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string slot, local, remote, state;
+        if (!(f >> slot >> local >> remote >> state)) continue;
+        const int rport = std::stoi(remote.substr(remote.find(':') + 1), nullptr, 16);
+        if ((state == "01" || state == "02" || state == "08") &&
+            std::find(ports.begin(), ports.end(), rport) != ports.end())
+            ++n;
+    }
+    return n;
+}
+
+// The connection cap holds: never more than max_connections client connections (so file
+// descriptors) at once, submits on fresh connections included, however many operations there are.
+TEST(MultiE2E, ConnectionsNeverExceedTheCap) {
+    emu::server srv;
+    ASSERT_TRUE(srv.start());
+    if (client_connections_to({srv.port()}) < 0) GTEST_SKIP() << "no /proc/net/tcp";
+    timing t;
+    t.retry_after_ms = 10;
+    auto opts = std::make_shared<const lro::options>(fast_options(srv, 2));
+    auto creds = std::make_shared<const lro::curl::credentials>(lro::curl::credentials{"demo-key", false, {}, {}});
+    constexpr std::size_t cap = 4, count = 200;
+    lro::curl::multi_config cfg;
+    cfg.max_connections = cap;
+    int peak = 0, samples = 0;
+    std::size_t events = 0;
+    const std::vector<int> ports{srv.port(), srv.foreign_port()};
+    cfg.on_event = [&](std::uint64_t, const lro::curl::event&) {
+        if (++events % 7 != 0) return;
+        peak = std::max(peak, client_connections_to(ports));
+        ++samples;
+    };
+    lro::curl::multi_driver drv(cfg);
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        auto op = lro::operation::start("POST", srv.base_url() + submit_path(scenario::succeed, 2, t, std::to_string(i)), opts);
+        ASSERT_TRUE(op);
+        drv.add(std::move(*op), nullptr, creds,
+                [&ok](std::uint64_t, lro::operation&, lro::curl::outcome& out) { ok += out.ok() ? 1 : 0; });
+    }
+    EXPECT_EQ(drv.run(), count);
+    EXPECT_EQ(ok, count);
+    EXPECT_LE(drv.peak_in_flight(), cap);
+    EXPECT_GT(samples, 100);
+    EXPECT_GE(peak, 1);
+    EXPECT_LE(peak, static_cast<int>(cap));
 }
 
 } // namespace

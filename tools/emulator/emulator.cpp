@@ -337,6 +337,7 @@ struct server::impl {
     int progress = 0;         // state-advancing status answers sent
     bool fault_done = false;
     bool accepted = false;    // false while a submit-503 waits for its resubmit
+    int resources_served = 0; // resource fetches answered 200 (the stats' ended_as_scripted)
   };
 
   mutable std::mutex m;
@@ -351,6 +352,7 @@ struct server::impl {
   int no_key = 0, wrong_key = 0, foreign_key = 0, foreign_all = 0;
   std::int64_t refused_pending = 0, refused_busy = 0, refused_too_large = 0;  // limits (README)
   std::int64_t total = 0;
+  std::int64_t forgotten = 0;  // operations dropped beyond max_operations
   std::mt19937_64 rng{std::random_device{}()};
 
   explicit impl(config c) : cfg(std::move(c)) {
@@ -606,6 +608,7 @@ struct server::impl {
       if (it != ops.end()) {
         by_udid.erase(it->second->udid);
         ops.erase(it);
+        ++forgotten;
       }
     }
   }
@@ -943,6 +946,7 @@ struct server::impl {
       j["dataFormat"] = "dwgzippackage";
       j["description"] = "Created by the azmaps-lro emulator (operation " + op->rec.id + ")";
       set_json(res, 200, j.dump());
+      op->resources_served++;
     }
     set_last_status(*op, res.status);
     if (cfg.log) {
@@ -1001,6 +1005,91 @@ struct server::impl {
     (void)req;
   }
 
+  // ---- the records endpoint (config::stats_endpoint) -------------------------------------
+
+  std::string stats_json() const {
+    std::lock_guard<std::mutex> lock(m);
+    std::int64_t submits = 0, polls = 0, resources = 0, early = 0, early_submits = 0;
+    std::int64_t succeeded = 0, failed = 0, canceled = 0, unfinished = 0, as_scripted = 0;
+    std::int64_t most_polls = 0, fewest_polls = -1;
+    for (const auto& id : order) {
+      auto it = ops.find(id);
+      if (it == ops.end()) continue;
+      const op_state& o = *it->second;
+      const auto& r = o.rec;
+      submits += r.submits;
+      polls += r.status_polls;
+      resources += r.resource_fetches;
+      early += r.early_polls;
+      early_submits += r.early_submits;
+      most_polls = std::max<std::int64_t>(most_polls, r.status_polls);
+      fewest_polls = fewest_polls < 0 ? r.status_polls : std::min<std::int64_t>(fewest_polls, r.status_polls);
+      if (r.final_status == "Succeeded") ++succeeded;
+      else if (r.final_status == "Failed") ++failed;
+      else if (r.final_status == "Canceled") ++canceled;
+      else ++unfinished;
+      // As scripted: the scenario's terminal status reached and, when it has a resource, the
+      // resource fetched (answered 200) at least once.
+      const char* expected = o.script.kind == scenario::fail     ? "Failed"
+                             : o.script.kind == scenario::cancel ? "Canceled"
+                                                                 : "Succeeded";
+      const bool needs_resource = std::string_view(expected) == "Succeeded" &&
+                                  o.script.kind != scenario::succeed_no_resource;
+      if (r.final_status == expected && (!needs_resource || o.resources_served > 0)) ++as_scripted;
+    }
+    json j;
+    j["operations"] = order.size();
+    j["forgotten_operations"] = forgotten;
+    j["submits"] = submits;
+    j["status_polls"] = polls;
+    j["resource_fetches"] = resources;
+    j["early_polls"] = early;
+    j["early_submits"] = early_submits;
+    j["fewest_status_polls"] = fewest_polls < 0 ? 0 : fewest_polls;
+    j["most_status_polls"] = most_polls;
+    j["succeeded"] = succeeded;
+    j["failed"] = failed;
+    j["canceled"] = canceled;
+    j["unfinished"] = unfinished;
+    j["ended_as_scripted"] = as_scripted;
+    j["requests"] = total;
+    j["requests_without_key"] = no_key;
+    j["requests_with_wrong_key"] = wrong_key;
+    j["foreign_origin_requests"] = foreign_all;
+    j["foreign_origin_key_requests"] = foreign_key;
+    j["refusals"]["busy"] = refused_busy;
+    j["refusals"]["pending_resubmits"] = refused_pending;
+    j["refusals"]["too_large"] = refused_too_large;
+    return j.dump();
+  }
+
+  void clear_all() {
+    std::lock_guard<std::mutex> lock(m);
+    ops.clear();
+    by_udid.clear();
+    pending_resubmit.clear();
+    order.clear();
+    no_key = wrong_key = foreign_key = foreign_all = 0;
+    total = 0;
+    forgotten = 0;
+    refused_pending = refused_busy = refused_too_large = 0;
+  }
+
+  // The endpoint's own requests: the key is checked like any other, but neither they nor a
+  // refusal enter a record or a count (a benchmark reads the counts between runs).
+  void on_records(const httplib::Request& req, httplib::Response& res, bool clear) {
+    if (check_key(req) != key_state::ok) return answer_401(req, res);
+    common_headers(res);
+    if (clear) {
+      clear_all();
+      set_json(res, 200, "{\"cleared\":true}");
+    } else {
+      set_json(res, 200, stats_json());
+    }
+    res.set_header("Cache-Control", "no-store");
+    log(req, 200, false);
+  }
+
   void routes(http_server& s, bool foreign) {
     static const char* families = "(mapData|conversions|conversion|tilesets|tileset|datasets|dataset|"
                                   "featureStateSets|featurestatesets|featureState|styles|mapConfigurations|routesets|wayfinding)";
@@ -1015,6 +1104,11 @@ struct server::impl {
         h(q, r);
       };
     };
+    const bool records = cfg.stats_endpoint && !foreign;
+    if (records) {
+      s.Get("/_emulator/stats", [this](const httplib::Request& q, httplib::Response& r) { on_records(q, r, false); });
+      s.Post("/_emulator/clear", [this](const httplib::Request& q, httplib::Response& r) { on_records(q, r, true); });
+    }
     s.Get(ops_re, guard([this, foreign](const httplib::Request& q, httplib::Response& r) { on_status(q, r, foreign); }));
     s.Get(meta_re, guard([this, foreign](const httplib::Request& q, httplib::Response& r) { on_resource(q, r, foreign); }));
     const std::string submit_re =
@@ -1030,11 +1124,14 @@ struct server::impl {
     // 400 before routing; the service treats it as an empty body. The pre-routing handler runs
     // before httplib reads the content, so such requests are dispatched here.
     const std::regex submit_rx(submit_re);
-    s.set_pre_routing_handler([foreign, submit_rx, submit, nf](const httplib::Request& q, httplib::Response& r) {
+    s.set_pre_routing_handler([this, records, foreign, submit_rx, submit, nf](const httplib::Request& q,
+                                                                              httplib::Response& r) {
       if ((q.method != "POST" && q.method != "PUT" && q.method != "PATCH") ||
           q.has_header("Content-Length") || q.has_header("Transfer-Encoding"))
         return httplib::Server::HandlerResponse::Unhandled;
-      if (!foreign && q.method == "POST" && std::regex_match(q.path, submit_rx))
+      if (records && q.method == "POST" && q.path == "/_emulator/clear")
+        on_records(q, r, true);
+      else if (!foreign && q.method == "POST" && std::regex_match(q.path, submit_rx))
         submit(q, r);
       else
         nf(q, r);
@@ -1188,15 +1285,7 @@ server::refusals server::limit_refusals() const {
 }
 std::int64_t server::now_ms() const { return impl_->now_ms(); }
 
-void server::clear() {
-  std::lock_guard<std::mutex> lock(impl_->m);
-  impl_->ops.clear();
-  impl_->by_udid.clear();
-  impl_->pending_resubmit.clear();
-  impl_->order.clear();
-  impl_->no_key = impl_->wrong_key = impl_->foreign_key = impl_->foreign_all = 0;
-  impl_->total = 0;
-  impl_->refused_pending = impl_->refused_busy = impl_->refused_too_large = 0;
-}
+void server::clear() { impl_->clear_all(); }
+std::string server::stats_json() const { return impl_->stats_json(); }
 
 }  // namespace azmaps::lro::emulator

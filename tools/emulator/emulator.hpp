@@ -94,6 +94,11 @@ struct config {
   // max_requests_per_operation request records (counters keep counting).
   std::size_t max_operations = 100000;
   std::size_t max_requests_per_operation = 1000;
+  // The records endpoint (README "Records over HTTP"): `GET /_emulator/stats` answers the
+  // server-wide counts as JSON and `POST /_emulator/clear` forgets every operation, on the main
+  // listener, with the same key as every other request. Off by default (those paths are 404).
+  // Its own requests are in no record and no count.
+  bool stats_endpoint = false;
   // Optional: one line per request (e.g. "GET /mapData/operations/ID?api-version=2.0 -> 200").
   // Called from server threads, possibly concurrently.
   std::function<void(const std::string&)> log;
@@ -159,6 +164,11 @@ class server {
   };
   refusals limit_refusals() const;
   std::int64_t now_ms() const;              // steady clock ms since server start
+
+  // The server-wide counts as one JSON object (what `GET /_emulator/stats` answers; README
+  // "Records over HTTP"): operations, submits, status_polls, resource_fetches, early_polls,
+  // ended_as_scripted, final statuses, requests, refusals...
+  std::string stats_json() const;
 
   void clear();  // forget operations and reset counters
 

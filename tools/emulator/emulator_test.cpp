@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -780,3 +781,118 @@ TEST(EmulatorLimits, ConnectionsBeyondMaxThreadsAre503AndClosed) {
   EXPECT_EQ(status, 404);
 }
 
+
+// ---- the records endpoint (config::stats_endpoint, --stats; README "Records over HTTP") ----
+
+TEST_F(EmulatorTest, RecordsEndpointIsOffByDefault) {
+  auto c = client();
+  auto r = c.Get(with_key("/_emulator/stats").c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  auto clear = c.Post(with_key("/_emulator/clear").c_str(), "", "application/json");
+  ASSERT_TRUE(clear);
+  EXPECT_EQ(clear->status, 404);
+}
+
+TEST(EmulatorRecords, StatsCountWhatTheClientDidAndClearForgetsIt) {
+  auto cfg = fast_config();
+  cfg.stats_endpoint = true;
+  emu::server s(cfg);
+  ASSERT_TRUE(s.start());
+  httplib::Client c(s.base_url());
+  c.set_read_timeout(5, 0);
+  int requests = 0, polls = 0;  // what this client sent to the API (not to the records)
+  auto submit = [&](const std::string& params) {
+    ++requests;
+    auto r = c.Post(with_key("/mapData?api-version=2.0" + params).c_str(), "{}", "application/json");
+    EXPECT_TRUE(r && r->status == 202);
+    return r ? path_of(r->get_header_value("Operation-Location")) : std::string();
+  };
+  auto poll = [&](const std::string& monitor) {
+    ++requests;
+    ++polls;
+    auto r = c.Get(with_key(monitor).c_str());
+    EXPECT_TRUE(r && r->status == 200);
+    return r;
+  };
+  // Polls, honouring each Retry-After, until the terminal answer; returns it.
+  auto to_end = [&](const std::string& monitor) -> std::optional<httplib::Response> {
+    for (int i = 0; i < 20; ++i) {
+      auto r = poll(monitor);
+      if (!r) return std::nullopt;
+      auto st = json::parse(r->body, nullptr, false).value("status", "");
+      if (st == "Succeeded" || st == "Failed" || st == "Canceled") return *r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms(r) + 5));
+    }
+    ADD_FAILURE() << "no terminal answer";
+    return std::nullopt;
+  };
+  auto stats = [&](const char* key = "demo-key") {
+    httplib::Headers h{{"subscription-key", key}};
+    auto r = c.Get("/_emulator/stats", h);
+    EXPECT_TRUE(r);
+    return r ? std::make_pair(r->status, json::parse(r->body, nullptr, false)) : std::make_pair(0, json());
+  };
+
+  // A: succeeds, and its resource is fetched: as scripted.
+  std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  auto a = to_end(submit("&running_polls=1"));
+  ASSERT_TRUE(a);
+  ++requests;
+  auto res = c.Get(with_key(path_of(a->get_header_value("Resource-Location"))).c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  // B: fails as its scenario says: as scripted, no resource.
+  auto b_monitor = submit("&scenario=fail&running_polls=0");
+  std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  to_end(b_monitor);
+  // C: polled at once although the submit asked for 10 s: one early poll, left unfinished.
+  poll(submit("&retry_after_ms=10000"));
+  // D: succeeds, but its resource is never fetched: not as scripted.
+  auto d_monitor = submit("&running_polls=0");
+  std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  to_end(d_monitor);
+
+  auto [status, j] = stats();
+  ASSERT_EQ(status, 200);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["operations"], 4);
+  EXPECT_EQ(j["submits"], 4);
+  EXPECT_EQ(j["status_polls"], polls);
+  EXPECT_EQ(j["status_polls"], 3 + 2 + 1 + 2);  // NotStarted, Running..., terminal
+  EXPECT_EQ(j["fewest_status_polls"], 1);
+  EXPECT_EQ(j["most_status_polls"], 3);
+  EXPECT_EQ(j["resource_fetches"], 1);
+  EXPECT_EQ(j["early_polls"], 1);
+  EXPECT_EQ(j["succeeded"], 2);
+  EXPECT_EQ(j["failed"], 1);
+  EXPECT_EQ(j["canceled"], 0);
+  EXPECT_EQ(j["unfinished"], 1);
+  EXPECT_EQ(j["ended_as_scripted"], 2);
+  EXPECT_EQ(j["requests"], requests);  // the records' own requests are not counted
+  EXPECT_EQ(j["requests_without_key"], 0);
+  EXPECT_EQ(j["refusals"]["busy"], 0);
+  EXPECT_EQ(j["forgotten_operations"], 0);
+
+  // The records need the key like every other request, and a refused look counts nowhere.
+  auto [wrong_status, wrong] = stats("not-the-key");
+  EXPECT_EQ(wrong_status, 401);
+  auto no_key = c.Get("/_emulator/stats");
+  ASSERT_TRUE(no_key);
+  EXPECT_EQ(no_key->status, 401);
+  EXPECT_EQ(stats().second["requests"], requests);
+  EXPECT_EQ(s.requests_with_wrong_key(), 0);
+
+  // Clear: every operation and count forgotten; a poll of a forgotten operation is 404.
+  auto cleared = c.Post("/_emulator/clear", httplib::Headers{{"subscription-key", "demo-key"}}, "", "text/plain");
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->status, 200);
+  EXPECT_EQ(s.operation_count(), 0u);
+  auto after = stats().second;
+  EXPECT_EQ(after["operations"], 0);
+  EXPECT_EQ(after["status_polls"], 0);
+  EXPECT_EQ(after["requests"], 0);
+  auto gone = c.Get(with_key(d_monitor).c_str());
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+}

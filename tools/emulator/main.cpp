@@ -39,6 +39,9 @@ void usage(std::FILE* out) {
                "  --max-body-bytes N   largest request body; larger get 413 (default 1048576)\n"
                "  --max-pending-resubmits N  submit-503 operations awaiting their resubmit;\n"
                "                       more get 429 (default 4096)\n"
+               "  --keep-alive-timeout S  idle seconds before a keep-alive connection is closed (default 5)\n"
+               "  --stats              serve the records: GET /_emulator/stats (JSON counts),\n"
+               "                       POST /_emulator/clear (forget every operation)\n"
                "  --verbose, -v        log every request to stderr\n"
                "  --list-scenarios     print the scenario names and exit\n"
                "  --help, -h           this text\n"
@@ -115,6 +118,10 @@ int main(int argc, char** argv) {
       cfg.max_body_bytes = static_cast<std::size_t>(need_int("--max-body-bytes", 1, 1 << 30));
     } else if (a == "--max-pending-resubmits") {
       cfg.max_pending_resubmits = static_cast<std::size_t>(need_int("--max-pending-resubmits", 1, 1000000));
+    } else if (a == "--keep-alive-timeout") {
+      cfg.keep_alive_timeout_s = need_int("--keep-alive-timeout", 1, 3600);
+    } else if (a == "--stats") {
+      cfg.stats_endpoint = true;
     } else if (a == "--verbose" || a == "-v") {
       verbose = true;
     } else {

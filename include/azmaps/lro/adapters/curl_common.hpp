@@ -172,7 +172,8 @@ struct transfer {
     time_point not_before{};
     /// The wait the machine asked for before sending.
     std::chrono::milliseconds delay{0};
-    /// Request headers handed to libcurl; owned, freed on destruction.
+    /// Request headers handed to libcurl for this request: one of the two cached lists below
+    /// (owned, freed on destruction).
     curl_slist* header_list = nullptr;
     // received
     /// Response headers (name, value), trimmed and unfolded, of the last response block.
@@ -194,7 +195,33 @@ struct transfer {
     transfer() = default;
     transfer(const transfer&) = delete;
     transfer& operator=(const transfer&) = delete;
-    ~transfer() { curl_slist_free_all(header_list); }
+    ~transfer() { forget_headers(); }
+
+    /// Drops the cached header lists (the next `prepare` builds them again). A driver that
+    /// reuses one transfer for requests of another `request_spec` / `credentials` object must
+    /// call this first, unless it keeps the previous objects alive (the cache is keyed on their
+    /// addresses).
+    void forget_headers() noexcept {
+        for (header_cache& c : cache_) {
+            curl_slist_free_all(c.list);
+            c = header_cache{};
+        }
+        header_list = nullptr;
+    }
+
+    /// Forgets the handle this transfer configured (the next `prepare` resets it first).
+    void forget_handle() noexcept { configured_ = nullptr; }
+    /// The handle whose constant options this transfer set; null: none yet.
+    CURL* configured_for() const noexcept { return configured_; }
+
+    /// Body capacity kept between requests by a reused transfer; above it the buffer is freed.
+    static constexpr std::size_t kept_buffer_bytes = std::size_t{16} * 1024;
+
+    /// Frees the buffers of a large answer (a reused transfer keeps small ones for the next).
+    void trim_buffers() noexcept {
+        if (body.capacity() > kept_buffer_bytes) std::string().swap(body);
+        if (headers.capacity() > 64) std::vector<std::pair<std::string, std::string>>().swap(headers);
+    }
 
     /// The request as the machine described it, with views into this transfer.
     send_request as_request() const noexcept {
@@ -263,7 +290,11 @@ struct transfer {
         return t->stop != nullptr && t->stop->load(std::memory_order_relaxed) ? 1 : 0;
     }
 
-    /// Copies the request, builds the headers and sets every option on `h` (reset first).
+    /// Copies the request, builds the headers (or reuses the cached list) and sets the options
+    /// on `h`. The first request on a handle resets it and sets every option that never changes;
+    /// later ones on the same handle set only what a request changes (URL, headers, method,
+    /// fresh connection, progress callback): libcurl's own reset and option copies cost more
+    /// than the rest of the driver's work per request (docs/performance.md).
     bool prepare(CURL* h, const send_request& r, const request_spec& spec, const credentials& creds,
                  const transfer_config& cfg, std::size_t max_body_bytes) {
         method.assign(r.method);
@@ -277,7 +308,6 @@ struct transfer {
         body.clear();
         body_overflow = header_overflow = false;
         body_cap = max_body_bytes + 1;
-        curl_slist_free_all(header_list);
         header_list = nullptr;
 
         if (same_origin) {
@@ -295,13 +325,78 @@ struct transfer {
                       : machine_url;
         }
 
-        bool ok = true;
-        auto add = [&](const std::string& line) {
-            curl_slist* next = curl_slist_append(header_list, line.c_str());
-            if (next == nullptr) ok = false; else header_list = next;
-        };
         const bool is_submit = purpose == lro::purpose::submit;
         const bool send_body = is_submit && method != "GET" && method != "HEAD";
+        header_cache& c = cache_[is_submit ? 1 : 0];
+        if (c.list == nullptr || c.spec != &spec || c.creds != &creds ||
+            c.same_origin != same_origin || c.send_body != send_body) {
+            curl_slist_free_all(c.list);
+            c = header_cache{};
+            curl_slist* list = nullptr;
+            if (!build_headers(list, is_submit, send_body, spec, creds, same_origin)) {
+                curl_slist_free_all(list);
+                return false;
+            }
+            c = header_cache{list, &spec, &creds, same_origin, send_body};
+        }
+        header_list = c.list;
+
+        if (configured_ != h) {
+            curl_easy_reset(h);
+            curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+            curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+            curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+            curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+            curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &transfer::on_header);
+            curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
+            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &transfer::on_body);
+            curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &transfer::on_progress);
+            curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
+            curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg.connect_timeout.count()));
+            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.request_timeout.count()));
+            if (!cfg.user_agent.empty()) curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
+            if (!cfg.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, cfg.ca_file.c_str());
+            if (cfg.verbose) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+            if (cfg.cookies) curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the reset above disabled the engine
+            configured_ = h;
+        }
+        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
+        // libcurl silently resends a request whose reused connection died before any answer.
+        // Harmless for the GETs; for a submit the machine must decide (it may not resend after
+        // an ambiguous failure), so a submit always goes on a fresh connection.
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, is_submit ? 1L : 0L);
+        // The stop flag is polled by the progress callback; without one, no progress calls.
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, stop != nullptr ? 0L : 1L);
+        if (method == "GET") {
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L); // also clears NOBODY and upload
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+        } else if (method == "HEAD") {
+            curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+        } else {
+            const std::string& b = send_body ? spec.body : empty_body();
+            curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(b.size()));
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, b.data());
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method != "POST" ? method.c_str() : nullptr);
+        }
+        return true;
+    }
+
+    /// Builds the header lines of one kind of request into `list` (false: out of memory).
+    static bool build_headers(curl_slist*& list, bool is_submit, bool send_body, const request_spec& spec,
+                              const credentials& creds, bool same_origin_) {
+        bool ok = true;
+        auto add = [&](const std::string& line) {
+            curl_slist* next = curl_slist_append(list, line.c_str());
+            if (next == nullptr) ok = false; else list = next;
+        };
         bool has_type = false;
         for (const std::string& line : spec.headers) add(line);
         if (is_submit)
@@ -311,54 +406,12 @@ struct transfer {
             }
         if (send_body && !has_type) add(spec.body.empty() ? "Content-Type:" : "Content-Type: application/json");
         if (send_body) add("Expect:"); // no 100-continue round trip
-        if (same_origin) {
+        if (same_origin_) {
             if (!creds.subscription_key.empty() && !creds.key_in_query) add("subscription-key: " + creds.subscription_key);
             if (!creds.authorization.empty()) add("Authorization: " + creds.authorization);
             for (const std::string& line : creds.headers) add(line);
         }
-        if (!ok) return false;
-
-        curl_easy_reset(h);
-        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &transfer::on_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &transfer::on_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg.connect_timeout.count()));
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.request_timeout.count()));
-        if (!cfg.user_agent.empty()) curl_easy_setopt(h, CURLOPT_USERAGENT, cfg.user_agent.c_str());
-        if (!cfg.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, cfg.ca_file.c_str());
-        if (cfg.verbose) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
-        if (cfg.cookies) curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the reset above disabled the engine
-        // libcurl silently resends a request whose reused connection died before any answer.
-        // Harmless for the GETs; for a submit the machine must decide (it may not resend after
-        // an ambiguous failure), so a submit always goes on a fresh connection.
-        if (is_submit) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-        if (stop != nullptr) {
-            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &transfer::on_progress);
-            curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
-        }
-        if (method == "GET") {
-            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        } else if (method == "HEAD") {
-            curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-        } else {
-            const std::string& b = send_body ? spec.body : empty_body();
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(b.size()));
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, b.data());
-            if (method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-        }
-        return true;
+        return ok;
     }
 
     /// A shared empty body, for requests that must not resend the submit body.
@@ -398,11 +451,26 @@ struct transfer {
         long code = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         status_out = static_cast<int>(code);
-        std::vector<lro::header> views;
-        views.reserve(headers.size());
-        for (const auto& kv : headers) views.push_back(lro::header{kv.first, kv.second});
-        return op.on_response(lro::response_view{status_out, views, body}, now, std::chrono::system_clock::now());
+        views_.clear();
+        for (const auto& kv : headers) views_.push_back(lro::header{kv.first, kv.second});
+        return op.on_response(lro::response_view{status_out, views_, body}, now, std::chrono::system_clock::now());
     }
+
+private:
+    /// One built header list and what it was built from (addresses: see forget_headers).
+    struct header_cache {
+        curl_slist* list = nullptr;
+        const request_spec* spec = nullptr;
+        const credentials* creds = nullptr;
+        bool same_origin = false;
+        bool send_body = false;
+    };
+    /// [0]: the GETs (status, resource); [1]: the submits.
+    header_cache cache_[2];
+    /// The handle whose constant options this transfer set (see prepare).
+    CURL* configured_ = nullptr;
+    /// Header views for the machine, kept between requests.
+    std::vector<lro::header> views_;
 };
 
 } // namespace curl_detail

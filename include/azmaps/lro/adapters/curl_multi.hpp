@@ -84,7 +84,8 @@ public:
     /// Operations still live complete as `interrupted`.
     ~basic_multi_driver() {
         interrupt_all();
-        for (CURL* h : idle_handles_) curl_easy_cleanup(h);
+        for (auto& s : slots_) curl_easy_cleanup(s->easy);
+        slots_.clear();
         if (multi_ != nullptr) curl_multi_cleanup(multi_);
     }
 
@@ -96,15 +97,13 @@ public:
     std::uint64_t add(operation_type op, std::shared_ptr<const request_spec> spec,
                       std::shared_ptr<const credentials> creds, completion done) {
         const std::uint64_t id = ++last_id_;
-        auto j = std::make_unique<job>();
-        j->id = id;
-        j->op = std::move(op);
-        j->spec = spec ? std::move(spec) : std::make_shared<const request_spec>();
-        j->creds = creds ? std::move(creds) : std::make_shared<const credentials>();
-        j->done = std::move(done);
-        job* raw = j.get();
-        jobs_.emplace(id, std::move(j));
-        schedule(*raw);
+        job& j = jobs_[id]; // a node of its own: its address is stable until erased
+        j.id = id;
+        j.op = std::move(op);
+        j.spec = spec ? std::move(spec) : std::make_shared<const request_spec>();
+        j.creds = creds ? std::move(creds) : std::make_shared<const credentials>();
+        j.done = std::move(done);
+        schedule(j);
         if (loop_) rearm();
         return id;
     }
@@ -119,8 +118,8 @@ public:
     /// its completion. False if the id is unknown or already ended.
     bool cancel(std::uint64_t id) {
         auto it = jobs_.find(id);
-        if (it == jobs_.end() || it->second->finishing) return false;
-        job& j = *it->second;
+        if (it == jobs_.end() || it->second.finishing) return false;
+        job& j = it->second;
         abandon_transfer(j);
         outcome out;
         out.requests = j.requests;
@@ -172,7 +171,7 @@ public:
         std::vector<job*> live;
         live.reserve(jobs_.size());
         for (auto& kv : jobs_)
-            if (!kv.second->finishing) live.push_back(kv.second.get());
+            if (!kv.second.finishing) live.push_back(&kv.second);
         std::sort(live.begin(), live.end(), [](const job* a, const job* b) { return a->id < b->id; });
         for (job* j : live) {
             abandon_transfer(*j);
@@ -249,15 +248,29 @@ public:
     const config& settings() const noexcept { return cfg_; }
 
 private:
+    struct job;
+
+    /// An easy handle and the transfer state it works with, paired for good and reused by
+    /// every operation in turn: at most `max_connections` exist, so an operation that is only
+    /// waiting holds no handle and no buffer (docs/performance.md: memory per operation).
+    struct slot {
+        CURL* easy = nullptr;
+        curl_detail::transfer xfer;
+        job* owner = nullptr; ///< the operation whose request is in flight; null: idle
+        /// The spec and credentials xfer's cached header lists were built from, kept alive so
+        /// that their addresses (the cache key) cannot be reused by other objects.
+        std::shared_ptr<const request_spec> spec;
+        std::shared_ptr<const credentials> creds;
+    };
+
     struct job {
         std::uint64_t id = 0;
         operation_type op;
         std::shared_ptr<const request_spec> spec;
         std::shared_ptr<const credentials> creds;
         completion done;
-        std::unique_ptr<curl_detail::transfer> xfer; // while in flight
-        CURL* easy = nullptr;                        // while in flight
-        std::uint64_t generation = 0;                // matches the live heap entry
+        slot* in_flight = nullptr;    // the slot sending its request, while one is in flight
+        std::uint32_t generation = 0; // matches the live heap entry
         std::uint32_t requests = 0;
         bool finishing = false;
     };
@@ -266,7 +279,7 @@ private:
         time_point due;
         std::uint64_t seq;
         std::uint64_t id;
-        std::uint64_t generation;
+        std::uint32_t generation;
         bool operator>(const due_entry& o) const noexcept {
             return due != o.due ? due > o.due : seq > o.seq;
         }
@@ -286,8 +299,8 @@ private:
             const due_entry e = heap_.top();
             heap_.pop();
             auto it = jobs_.find(e.id);
-            if (it == jobs_.end() || it->second->generation != e.generation || it->second->finishing) continue;
-            job& j = *it->second;
+            if (it == jobs_.end() || it->second.generation != e.generation || it->second.finishing) continue;
+            job& j = it->second;
             const std::optional<send_request> r = j.op.pending_request();
             if (!r) { // added already ended (or idle): report what it is
                 outcome out;
@@ -308,26 +321,41 @@ private:
         return completed;
     }
 
+    /// An idle slot, made when none is idle (at most max_connections: one per transfer).
+    slot* take_slot() {
+        if (!idle_slots_.empty()) {
+            slot* s = idle_slots_.back();
+            idle_slots_.pop_back();
+            return s;
+        }
+        CURL* h = curl_easy_init();
+        if (h == nullptr) return nullptr;
+        slots_.push_back(std::make_unique<slot>());
+        slot* s = slots_.back().get();
+        s->easy = h;
+        return s;
+    }
+
     bool begin_transfer(job& j, const send_request& r) {
-        CURL* h = nullptr;
-        if (!idle_handles_.empty()) {
-            h = idle_handles_.back();
-            idle_handles_.pop_back();
-        } else {
-            h = curl_easy_init();
+        slot* s = take_slot();
+        if (s == nullptr) return false;
+        if (s->spec != j.spec || s->creds != j.creds) { // another request kind: build its headers anew
+            s->xfer.forget_headers();
+            s->spec = j.spec;
+            s->creds = j.creds;
         }
-        if (h == nullptr) return false;
-        if (!j.xfer) j.xfer = std::make_unique<curl_detail::transfer>();
-        if (!j.xfer->prepare(h, r, *j.spec, *j.creds, cfg_, j.op.config().max_body_bytes)) {
-            idle_handles_.push_back(h);
+        const bool fresh = s->xfer.configured_for() != s->easy;
+        if (!s->xfer.prepare(s->easy, r, *j.spec, *j.creds, cfg_, j.op.config().max_body_bytes)) {
+            idle_slots_.push_back(s);
             return false;
         }
-        curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(&j));
-        if (curl_multi_add_handle(multi_, h) != CURLM_OK) {
-            idle_handles_.push_back(h);
+        if (fresh) curl_easy_setopt(s->easy, CURLOPT_PRIVATE, static_cast<void*>(s));
+        if (curl_multi_add_handle(multi_, s->easy) != CURLM_OK) {
+            idle_slots_.push_back(s);
             return false;
         }
-        j.easy = h;
+        s->owner = &j;
+        j.in_flight = s;
         ++in_flight_;
         peak_in_flight_ = std::max(peak_in_flight_, in_flight_);
         if (cfg_.on_event) {
@@ -340,20 +368,19 @@ private:
         return true;
     }
 
-    void release_handle(job& j) {
-        if (j.easy == nullptr) return;
-        curl_multi_remove_handle(multi_, j.easy);
-        // Keep up to max_connections handles for reuse (their settings are reset each time).
-        if (idle_handles_.size() < cfg_.max_connections) idle_handles_.push_back(j.easy);
-        else curl_easy_cleanup(j.easy);
-        j.easy = nullptr;
+    /// Takes the slot back from `j` (its transfer, if any, is abandoned) for the next request.
+    void release_slot(job& j) {
+        slot* s = j.in_flight;
+        if (s == nullptr) return;
+        curl_multi_remove_handle(multi_, s->easy);
+        s->xfer.trim_buffers();
+        s->owner = nullptr;
+        j.in_flight = nullptr;
+        idle_slots_.push_back(s);
         --in_flight_;
     }
 
-    void abandon_transfer(job& j) {
-        release_handle(j);
-        j.xfer.reset();
-    }
+    void abandon_transfer(job& j) { release_slot(j); }
 
     /// Reads finished transfers and feeds them to their machines.
     std::size_t collect() {
@@ -365,20 +392,20 @@ private:
             const CURLcode rc = m->data.result;
             void* priv = nullptr;
             curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
-            job* j = static_cast<job*>(priv);
-            if (j == nullptr || j->easy != h) continue;
+            slot* s = static_cast<slot*>(priv);
+            if (s == nullptr || s->owner == nullptr || s->easy != h) continue;
+            job* j = s->owner;
             ++j->requests;
             int status = 0;
-            curl_detail::transfer& t = *j->xfer;
+            curl_detail::transfer& t = s->xfer;
             lro::action next = t.feed(j->op, h, rc, status);
-            release_handle(*j);
             if (cfg_.on_event) {
                 event e = t.completion_event(rc, status);
                 e.obs = j->op.observe();
                 cfg_.on_event(j->id, e);
             }
             if (std::holds_alternative<send_request>(next)) {
-                j->xfer.reset(); // frees the buffers: an idle operation holds only its machine
+                release_slot(*j); // an operation that waits holds only its machine
                 schedule(*j);
                 continue;
             }
@@ -386,7 +413,7 @@ private:
             out.result = to_outcome(next);
             out.requests = j->requests;
             if (out.result.ok() && out.result.source != result_source::none) out.body = std::move(t.body);
-            j->xfer.reset();
+            release_slot(*j);
             finish(*j, out);
             ++completed;
         }
@@ -454,9 +481,10 @@ private:
     config cfg_;
     CURLM* multi_ = nullptr;
     std::unique_ptr<loop_state> loop_;
-    std::unordered_map<std::uint64_t, std::unique_ptr<job>> jobs_;
+    std::unordered_map<std::uint64_t, job> jobs_;
     std::priority_queue<due_entry, std::vector<due_entry>, std::greater<due_entry>> heap_;
-    std::vector<CURL*> idle_handles_;
+    std::vector<std::unique_ptr<slot>> slots_; // every slot made (at most max_connections)
+    std::vector<slot*> idle_slots_;
     std::size_t in_flight_ = 0;
     std::size_t peak_in_flight_ = 0;
     std::uint64_t last_id_ = 0;
