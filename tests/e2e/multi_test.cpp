@@ -245,16 +245,18 @@ TEST(MultiE2E, ConnectionsNeverExceedTheCap) {
     if (client_connections_to({srv.port()}) < 0) GTEST_SKIP() << "no /proc/net/tcp";
     timing t;
     t.retry_after_ms = 10;
-    auto opts = std::make_shared<const lro::options>(fast_options(srv, 2));
+    lro::options o = fast_options(srv, 2);
+    o.timeout = std::chrono::minutes(30); // queued behind the cap on a loaded machine: never a timeout
+    auto opts = std::make_shared<const lro::options>(o);
     auto creds = std::make_shared<const lro::curl::credentials>(lro::curl::credentials{"demo-key", false, {}, {}});
-    constexpr std::size_t cap = 4, count = 200;
+    constexpr std::size_t cap = 4, count = 60;
     lro::curl::multi_config cfg;
     cfg.max_connections = cap;
     int peak = 0, samples = 0;
     std::size_t events = 0;
     const std::vector<int> ports{srv.port(), srv.foreign_port()};
     cfg.on_event = [&](std::uint64_t, const lro::curl::event&) {
-        if (++events % 7 != 0) return;
+        if (++events % 3 != 0) return; // /proc/net/tcp lists every socket of the machine: not each time
         peak = std::max(peak, client_connections_to(ports));
         ++samples;
     };
@@ -269,7 +271,7 @@ TEST(MultiE2E, ConnectionsNeverExceedTheCap) {
     EXPECT_EQ(drv.run(), count);
     EXPECT_EQ(ok, count);
     EXPECT_LE(drv.peak_in_flight(), cap);
-    EXPECT_GT(samples, 100);
+    EXPECT_GT(samples, 50);
     EXPECT_GE(peak, 1);
     EXPECT_LE(peak, static_cast<int>(cap));
 }

@@ -12,6 +12,23 @@
 // Each operation is its own machine. Requests wait in a min-heap keyed on `not_before`;
 // the loop starts every due request while fewer than `max_connections` transfers are in
 // flight, then sleeps in `curl_multi_poll` until I/O or the next due time (no busy wait).
+//
+// What it needs, however many operations are added (10,000 run under the default soft
+// RLIMIT_NOFILE of 1024, docs/performance.md):
+//   * connections, so file descriptors: at most `max_connections` (default 64) sockets, open
+//     or idle (libcurl's CURLMOPT_MAX_TOTAL_CONNECTIONS and CURLMOPT_MAXCONNECTS are set to
+//     it), plus libcurl's own: 2 for the multi handle's wake-up pair and, while a host name is
+//     being resolved by the threaded resolver, 2 per resolution (numeric hosts: none). A submit
+//     goes on a fresh connection (see curl_common.hpp): at the cap, libcurl closes the oldest
+//     idle connection first, so submits cost a connect each but never an fd beyond the cap.
+//   * easy handles: one per transfer in flight, at most `max_connections`, each paired for
+//     good with its transfer buffers (reused by every operation in turn; a body buffer above
+//     16 KiB is freed after its answer), plus libcurl's own state and receive buffer per handle.
+//   * per operation: its machine, its completion, two shared_ptr and one entry in the id
+//     table and in the due heap -- no handle, no buffer, no fd while it waits.
+// When more requests are due than `max_connections`, they wait their turn: polls come late,
+// never early. Raise `max_connections` only with the fd limit in mind (the process needs
+// max_connections + a few descriptors besides its own).
 // Every added operation gets exactly one completion call: its terminal outcome, or
 // `interrupted` when the driver was stopped or destroyed first. One thread only: the driver
 // is not thread-safe (use the stop flag to end `run` from another thread or a signal).
@@ -43,7 +60,9 @@ namespace azmaps::lro::curl {
 
 /// Settings of the multi driver.
 struct multi_config : transfer_config {
-    /// Most transfers (and so connections) at once; further due requests wait their turn.
+    /// Most transfers, connections and so sockets at once (see the top of this file for every
+    /// descriptor the driver needs); further due requests wait their turn. The default fits the
+    /// default soft RLIMIT_NOFILE (1024) with room for the rest of the process.
     std::size_t max_connections = 64;
     /// Optional progress: `sending`, `answered`, `transport_failed` per request, with the
     /// operation's id.
