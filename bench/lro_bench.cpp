@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -263,139 +264,259 @@ void verify_same_values() {
     }
 }
 
-// --- timing harness -------------------------------------------------------------------------
+// --- the cases ------------------------------------------------------------------------------
 
-constexpr int k_rounds = 64; // corpus passes per timed batch
+enum class step_kind : int { in_progress = 0, success = 1, failure = 2 };
+constexpr int k_kinds = 3;
+constexpr const char* k_kind_names[k_kinds] = {"in_progress", "success", "failure"};
 
-struct step_stats {
-    double ns = 0;
-    std::uint64_t steps = 0;
-    std::uint64_t steady_steps = 0, terminal_steps = 0;
-    std::uint64_t steady_allocs = 0, terminal_allocs = 0;
-    std::int64_t steady_peak = 0, terminal_peak = 0;
+step_kind kind_of(const answer& a) {
+    if (!a.terminal) return step_kind::in_progress;
+    return std::strncmp(a.name, "Succeeded", 9) == 0 ? step_kind::success : step_kind::failure;
+}
 
-    void report(benchmark::State& state) const {
-        state.counters["ns_per_step"] = steps ? ns / static_cast<double>(steps) : 0.0;
-        state.counters["allocs_per_step"] = steady_steps ? double(steady_allocs) / double(steady_steps) : 0.0;
-        state.counters["allocs_per_terminal"] = terminal_steps ? double(terminal_allocs) / double(terminal_steps) : 0.0;
-        state.counters["heap_peak_step"] = double(steady_peak);
-        state.counters["heap_peak_terminal"] = double(terminal_peak);
-        state.SetItemsProcessed(static_cast<std::int64_t>(steps));
-    }
+/// Which machine one of our steps runs on: a long-lived polling machine (one per version),
+/// a fresh copy of a polling machine (copied before the timed region), or the last fresh copy.
+enum class machine_slot { live, fresh, current };
+
+struct planned_step {
+    std::size_t answer;
+    machine_slot machine;
 };
 
-/// Runs `step(i)` for one answer with allocation accounting, adding to the stats.
+struct case_plan {
+    const char* name;
+    std::vector<planned_step> steps;
+};
+
+/// The step cases (docs/performance.md): in-progress answers alone (the steady state), the
+/// terminal successes, the terminal failures (OData error), a lifecycle weighted like a real
+/// operation (20 in-progress answers per terminal one, each lifecycle on a fresh machine), and
+/// the corpus in order (the mix of earlier reports, 40 % terminal).
+const std::vector<case_plan>& plans() {
+    static const std::vector<case_plan> p = [] {
+        const auto& c = corpus();
+        std::vector<case_plan> out;
+        case_plan ip{"in_progress", {}}, ok{"success", {}}, bad{"failure", {}}, life{"lifecycle", {}}, mix{"mix", {}};
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            const step_kind k = kind_of(c[i]);
+            if (k == step_kind::in_progress) ip.steps.push_back({i, machine_slot::live});
+            if (k == step_kind::success) ok.steps.push_back({i, machine_slot::fresh});
+            if (k == step_kind::failure) bad.steps.push_back({i, machine_slot::fresh});
+            mix.steps.push_back({i, c[i].terminal ? machine_slot::fresh : machine_slot::live});
+        }
+        for (std::size_t t = 0; t < c.size(); ++t) {
+            if (!c[t].terminal) continue;
+            std::vector<std::size_t> same_monitor; // in-progress answers of the terminal one's version
+            for (std::size_t i = 0; i < c.size(); ++i)
+                if (!c[i].terminal && c[i].version == c[t].version) same_monitor.push_back(i);
+            for (std::size_t k = 0; k < 20; ++k)
+                life.steps.push_back({same_monitor[k % same_monitor.size()], k == 0 ? machine_slot::fresh : machine_slot::current});
+            life.steps.push_back({t, machine_slot::current});
+        }
+        out.push_back(std::move(ip));
+        out.push_back(std::move(ok));
+        out.push_back(std::move(bad));
+        out.push_back(std::move(life));
+        out.push_back(std::move(mix));
+        return out;
+    }();
+    return p;
+}
+
+// --- timing harness -------------------------------------------------------------------------
+
+constexpr std::size_t k_batch_steps = 640; // steps per timed batch (whole passes over a case)
+
+struct kind_stats {
+    std::uint64_t steps = 0, allocs = 0;
+    std::int64_t peak = 0;
+};
+
+/// Runs `step()` with allocation accounting.
 template <class Step>
-inline void counted(step_stats& s, bool terminal, Step&& step) {
+inline void counted(kind_stats& s, Step&& step) {
     const std::uint64_t a0 = azbench::g_allocs;
     step();
-    const std::uint64_t n = azbench::g_allocs - a0;
-    if (terminal) {
-        s.terminal_allocs += n;
-        ++s.terminal_steps;
-    } else {
-        s.steady_allocs += n;
-        ++s.steady_steps;
-    }
+    s.allocs += azbench::g_allocs - a0;
+    ++s.steps;
 }
 
 /// Peak heap growth of one step (untimed pass).
 template <class Step>
-inline void peak_of(step_stats& s, bool terminal, Step&& step) {
+inline void peak_of(kind_stats& s, Step&& step) {
     const std::int64_t live0 = azbench::g_live;
     azbench::reset_peak();
     step();
     const std::int64_t grow = azbench::g_peak - live0;
-    std::int64_t& slot = terminal ? s.terminal_peak : s.steady_peak;
-    if (grow > slot) slot = grow;
+    if (grow > s.peak) s.peak = grow;
 }
 
 using hrclock = std::chrono::steady_clock;
 #define AZ_BENCH_INLINE inline __attribute__((always_inline))
 
-/// Our machine on the corpus: in-progress answers step two long-lived polling machines (one
-/// per version, as one status monitor answers in one version); each terminal answer steps a
-/// fresh copy of a polling machine, copied before the timed region.
-struct ours_fixture {
+/// Our machine on a case plan (see machine_slot).
+struct ours_runner {
     std::shared_ptr<const lro::options> opts = std::make_shared<const lro::options>();
-    std::int64_t now = 0, templ_now = 0;
+    std::int64_t now = 0;
     lro::operation live[2], templ[2];
     std::vector<lro::operation> spares;
-    std::size_t n_terminal = 0, next_spare = 0;
+    lro::operation* cur = nullptr;
+    std::size_t next_spare = 0;
 
-    explicit ours_fixture(int rounds) {
+    ours_runner() {
         live[0] = polling_machine(opts, now, 1);
         live[1] = polling_machine(opts, now, 2);
-        templ[0] = polling_machine(opts, templ_now, 1);
-        templ[1] = polling_machine(opts, templ_now, 2);
-        for (const answer& a : corpus()) n_terminal += a.terminal;
-        spares.reserve(n_terminal * static_cast<std::size_t>(rounds));
+        templ[0] = polling_machine(opts, now, 1);
+        templ[1] = polling_machine(opts, now, 2);
     }
-    /// Untimed: fresh machines for the terminal answers of `rounds` passes.
-    void refill(int rounds) {
+    /// Untimed: fresh machines for `rounds` passes over `plan`.
+    void refill(const case_plan& plan, std::size_t rounds) {
+        const auto& c = corpus();
         spares.clear();
-        for (int r = 0; r < rounds; ++r)
-            for (const answer& a : corpus())
-                if (a.terminal) spares.push_back(templ[a.version - 1]);
+        std::size_t n = 0;
+        for (const planned_step& s : plan.steps) n += s.machine == machine_slot::fresh;
+        spares.reserve(n * rounds);
+        for (std::size_t r = 0; r < rounds; ++r)
+            for (const planned_step& s : plan.steps)
+                if (s.machine == machine_slot::fresh) spares.push_back(templ[c[s.answer].version - 1]);
         next_spare = 0;
     }
-    AZ_BENCH_INLINE lro::action step(const answer& a) {
-        if (a.terminal) return spares[next_spare++].on_response(a.view(), at_ms(templ_now + 1));
-        return live[a.version - 1].on_response(a.view(), at_ms(now += 1000));
+    AZ_BENCH_INLINE lro::action step(const planned_step& s) {
+        const answer& a = corpus()[s.answer];
+        lro::operation* m = cur;
+        if (s.machine == machine_slot::live) m = &live[a.version - 1];
+        else if (s.machine == machine_slot::fresh) m = cur = &spares[next_spare++];
+        return m->on_response(a.view(), at_ms(now += 1000));
     }
 };
 
-void BM_ours(benchmark::State& state) {
-    const auto& c = corpus();
-    ours_fixture fx(k_rounds);
-    step_stats s;
-    fx.refill(1);
-    for (const answer& a : c) benchmark::DoNotOptimize(fx.step(a)); // warm-up: every field seen once
-    fx.refill(1);
-    for (const answer& a : c) // peak transient heap, untimed
-        peak_of(s, a.terminal, [&] { benchmark::DoNotOptimize(fx.step(a)); });
-    for (auto _ : state) {
-        fx.refill(k_rounds); // outside the timed region
-        const auto t0 = hrclock::now();
-        for (int r = 0; r < k_rounds; ++r) {
-            for (const answer& a : c) {
-                counted(s, a.terminal, [&] {
-                    lro::action act = fx.step(a);
-                    benchmark::DoNotOptimize(act);
-                });
-            }
-        }
-        const auto t1 = hrclock::now();
-        const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
-        s.ns += ns;
-        s.steps += static_cast<std::uint64_t>(k_rounds) * c.size();
-        state.SetIterationTime(ns * 1e-9);
+/// simdjson On-Demand on the same answers: one reused parser, padded bodies prepared beforehand.
+struct simdjson_runner {
+    std::vector<simdjson::padded_string> padded;
+    simdjson::ondemand::parser parser;
+    simdjson_runner() {
+        for (const answer& a : corpus()) padded.emplace_back(a.body);
+        simdjson::ondemand::document d; // size the parser's buffers once, as a long-lived client would
+        for (auto& p : padded) (void)parser.iterate(p).get(d);
     }
-    s.report(state);
-}
-
-template <class StepFn>
-void run_baseline(benchmark::State& state, StepFn&& step_fn) {
-    const auto& c = corpus();
-    step_stats s;
-    for (std::size_t i = 0; i < c.size(); ++i) peak_of(s, c[i].terminal, [&] { step_fn(i); });
-    for (auto _ : state) {
-        const auto t0 = hrclock::now();
-        for (int r = 0; r < k_rounds; ++r)
-            for (std::size_t i = 0; i < c.size(); ++i) counted(s, c[i].terminal, [&] { step_fn(i); });
-        const auto t1 = hrclock::now();
-        const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
-        s.ns += ns;
-        s.steps += static_cast<std::uint64_t>(k_rounds) * c.size();
-        state.SetIterationTime(ns * 1e-9);
-    }
-    s.report(state);
-}
+    AZ_BENCH_INLINE std::size_t step(const planned_step& s);
+};
 
 inline std::size_t digest(const fields_view& f) noexcept {
     return f.status.size() + f.created.size() + f.operation_id.size() + f.error_code.size() +
            f.resource_location.size() + f.retry_after.size() + f.location.size() + f.resource_header.size() +
            static_cast<std::size_t>(f.ok);
+}
+
+AZ_BENCH_INLINE std::size_t simdjson_runner::step(const planned_step& s) {
+    std::size_t d = 0;
+    simdjson_step(parser, corpus()[s.answer], padded[s.answer], [&d](const fields_view& f) { d = digest(f); });
+    return d;
+}
+
+/// What one step case measured, for the summary printed after the run (medians over the
+/// repetitions; each benchmark run is one repetition: fixed iteration counts).
+struct case_result {
+    std::vector<double> ours_ns, simdjson_ns, ratio;
+};
+std::vector<case_result>& results() {
+    static std::vector<case_result> r(plans().size());
+    return r;
+}
+kind_stats g_ours_kinds[k_kinds]; // allocations per step kind, over every case run
+bool g_in_progress_allocated = false;
+
+/// BM_ours/<case>: our machine and simdjson On-Demand on the same steps, timed in alternating
+/// batches in the same iteration (the ratio is robust to load shifting during the run).
+/// Manual time is ours; counters give both, their ratio and our allocations per step kind.
+void BM_ours(benchmark::State& state) {
+    const std::size_t which = static_cast<std::size_t>(state.range(0));
+    const case_plan& plan = plans()[which];
+    const auto& c = corpus();
+    const std::size_t rounds = std::max<std::size_t>(1, k_batch_steps / plan.steps.size());
+    ours_runner ours;
+    simdjson_runner sj;
+    kind_stats kinds[k_kinds];
+    std::size_t sink = 0;
+    ours.refill(plan, 2);
+    for (const planned_step& s : plan.steps) benchmark::DoNotOptimize(ours.step(s)); // warm-up: every field seen once
+    for (const planned_step& s : plan.steps) // peak transient heap, untimed
+        peak_of(kinds[static_cast<int>(kind_of(c[s.answer]))], [&] { benchmark::DoNotOptimize(ours.step(s)); });
+    double ours_ns = 0, sj_ns = 0;
+    std::uint64_t steps = 0;
+    bool ours_first = true;
+    for (auto _ : state) {
+        ours.refill(plan, rounds); // outside the timed region
+        double t_ours = 0, t_sj = 0;
+        for (int half = 0; half < 2; ++half) {
+            const auto t0 = hrclock::now();
+            if ((half == 0) == ours_first) {
+                for (std::size_t r = 0; r < rounds; ++r)
+                    for (const planned_step& s : plan.steps)
+                        counted(kinds[static_cast<int>(kind_of(c[s.answer]))], [&] {
+                            lro::action act = ours.step(s);
+                            benchmark::DoNotOptimize(act);
+                        });
+                t_ours = std::chrono::duration<double, std::nano>(hrclock::now() - t0).count();
+            } else {
+                kind_stats none;
+                for (std::size_t r = 0; r < rounds; ++r)
+                    for (const planned_step& s : plan.steps) counted(none, [&] { sink += sj.step(s); });
+                t_sj = std::chrono::duration<double, std::nano>(hrclock::now() - t0).count();
+            }
+        }
+        ours_first = !ours_first;
+        ours_ns += t_ours;
+        sj_ns += t_sj;
+        steps += rounds * plan.steps.size();
+        state.SetIterationTime(t_ours * 1e-9);
+    }
+    benchmark::DoNotOptimize(sink);
+    const double per_ours = steps ? ours_ns / double(steps) : 0.0, per_sj = steps ? sj_ns / double(steps) : 0.0;
+    state.counters["ns_per_step"] = per_ours;
+    state.counters["simdjson_ns"] = per_sj;
+    state.counters["ratio"] = per_sj > 0 ? per_ours / per_sj : 0.0;
+    for (int k = 0; k < k_kinds; ++k) { // every kind, so that every run has the same counters
+        state.counters[std::string("allocs_") + k_kind_names[k]] =
+            kinds[k].steps ? double(kinds[k].allocs) / double(kinds[k].steps) : 0.0;
+        state.counters[std::string("heap_peak_") + k_kind_names[k]] = double(kinds[k].peak);
+        g_ours_kinds[k].steps += kinds[k].steps;
+        g_ours_kinds[k].allocs += kinds[k].allocs;
+        if (kinds[k].peak > g_ours_kinds[k].peak) g_ours_kinds[k].peak = kinds[k].peak;
+    }
+    if (kinds[0].allocs != 0) g_in_progress_allocated = true;
+    state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+    case_result& cr = results()[which];
+    cr.ours_ns.push_back(per_ours);
+    cr.simdjson_ns.push_back(per_sj);
+    cr.ratio.push_back(per_sj > 0 ? per_ours / per_sj : 0.0);
+}
+
+/// The mix (the corpus in order) for the other baselines, kept for continuity.
+template <class StepFn>
+void run_baseline(benchmark::State& state, StepFn&& step_fn) {
+    const auto& c = corpus();
+    kind_stats kinds[k_kinds];
+    for (std::size_t i = 0; i < c.size(); ++i) peak_of(kinds[static_cast<int>(kind_of(c[i]))], [&] { step_fn(i); });
+    const std::size_t rounds = k_batch_steps / c.size();
+    double total = 0;
+    std::uint64_t steps = 0;
+    for (auto _ : state) {
+        const auto t0 = hrclock::now();
+        for (std::size_t r = 0; r < rounds; ++r)
+            for (std::size_t i = 0; i < c.size(); ++i) counted(kinds[static_cast<int>(kind_of(c[i]))], [&] { step_fn(i); });
+        const double ns = std::chrono::duration<double, std::nano>(hrclock::now() - t0).count();
+        total += ns;
+        steps += rounds * c.size();
+        state.SetIterationTime(ns * 1e-9);
+    }
+    state.counters["ns_per_step"] = steps ? total / double(steps) : 0.0;
+    for (int k = 0; k < k_kinds; ++k) {
+        state.counters[std::string("allocs_") + k_kind_names[k]] = double(kinds[k].allocs) / double(kinds[k].steps ? kinds[k].steps : 1);
+        state.counters[std::string("heap_peak_") + k_kind_names[k]] = double(kinds[k].peak);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(steps));
 }
 
 void BM_nlohmann(benchmark::State& state) {
@@ -406,17 +527,8 @@ void BM_nlohmann(benchmark::State& state) {
 }
 
 void BM_simdjson(benchmark::State& state) {
-    const auto& c = corpus();
-    std::vector<simdjson::padded_string> padded;
-    for (const answer& a : c) padded.emplace_back(a.body);
-    simdjson::ondemand::parser parser;
-    { // size the parser's buffers once, outside timing (as a long-lived client would)
-        simdjson::ondemand::document d;
-        for (auto& p : padded) (void)parser.iterate(p).get(d);
-    }
-    run_baseline(state, [&](std::size_t i) {
-        simdjson_step(parser, c[i], padded[i], [](const fields_view& f) { benchmark::DoNotOptimize(digest(f)); });
-    });
+    simdjson_runner sj;
+    run_baseline(state, [&](std::size_t i) { benchmark::DoNotOptimize(sj.step({i, machine_slot::live})); });
 }
 
 void BM_floor(benchmark::State& state) {
@@ -424,10 +536,18 @@ void BM_floor(benchmark::State& state) {
     run_baseline(state, [&](std::size_t i) { benchmark::DoNotOptimize(floor_step(c[i])); });
 }
 
-BENCHMARK(BM_ours)->UseManualTime();
-BENCHMARK(BM_nlohmann)->UseManualTime();
-BENCHMARK(BM_simdjson)->UseManualTime();
-BENCHMARK(BM_floor)->UseManualTime();
+constexpr int k_iterations = 100; // fixed: one benchmark run is one repetition (see results())
+
+void register_benchmarks() {
+    for (std::size_t i = 0; i < plans().size(); ++i)
+        benchmark::RegisterBenchmark((std::string("BM_ours/") + plans()[i].name).c_str(), BM_ours)
+            ->Arg(static_cast<std::int64_t>(i))
+            ->UseManualTime()
+            ->Iterations(k_iterations);
+    benchmark::RegisterBenchmark("BM_nlohmann/mix", BM_nlohmann)->UseManualTime();
+    benchmark::RegisterBenchmark("BM_simdjson/mix", BM_simdjson)->UseManualTime();
+    benchmark::RegisterBenchmark("BM_floor/mix", BM_floor)->UseManualTime();
+}
 
 // --- memory per in-flight operation ---------------------------------------------------------
 
@@ -470,8 +590,11 @@ memory_report measure_memory() {
     return m;
 }
 
+const memory_report* g_memory = nullptr; // for the summary, once BM_operation_memory ran
+
 void BM_operation_memory(benchmark::State& state) {
     static const memory_report m = measure_memory();
+    g_memory = &m;
     const auto opts = std::make_shared<const lro::options>();
     for (auto _ : state) { // times start + 202 + first poll of one operation
         std::int64_t now = 0;
@@ -489,64 +612,79 @@ void BM_operation_memory(benchmark::State& state) {
 }
 BENCHMARK(BM_operation_memory);
 
-// --- a reporter that can fail the run: the allocation check of ctest ------------------------
 
-class checking_reporter : public benchmark::ConsoleReporter {
-public:
-    bool failed = false;
-    bool saw_ours = false;
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const Run& r : runs) {
-            if (r.benchmark_name().rfind("BM_ours", 0) != 0) continue;
-            const auto it = r.counters.find("allocs_per_step");
-            if (it == r.counters.end()) continue;
-            saw_ours = true;
-            if (it->second.value != 0.0) {
-                std::fprintf(stderr, "bench: %s allocates %.3f times per steady-state poll step (must be 0)\n",
-                             r.benchmark_name().c_str(), double(it->second.value));
-                failed = true;
-            }
-        }
-        ConsoleReporter::ReportRuns(runs);
+// --- the summary and the profiling driver ----------------------------------------------------
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// The step table: per case, medians over the repetitions of ours, simdjson and their ratio
+/// (the ratio's median is of the per-repetition ratios, each measured in alternating batches).
+void print_summary(std::FILE* out) {
+    bool any = false;
+    for (const case_result& r : results()) any = any || !r.ratio.empty();
+    if (!any) return;
+    std::fprintf(out, "\nstep cases (median of %zu runs): ours vs simdjson On-Demand, same answers, same process\n",
+                 results()[0].ratio.size());
+    std::fprintf(out, "%-12s %10s %12s %8s\n", "case", "ours ns", "simdjson ns", "ratio");
+    for (std::size_t i = 0; i < plans().size(); ++i) {
+        const case_result& r = results()[i];
+        if (r.ratio.empty()) continue;
+        std::fprintf(out, "%-12s %10.1f %12.1f %7.2fx\n", plans()[i].name, median(r.ours_ns), median(r.simdjson_ns),
+                     median(r.ratio));
     }
-};
+    std::fprintf(out, "allocations per step (ours):");
+    for (int k = 0; k < k_kinds; ++k)
+        if (g_ours_kinds[k].steps)
+            std::fprintf(out, " %s %.2f (peak %lld B)", k_kind_names[k],
+                         double(g_ours_kinds[k].allocs) / double(g_ours_kinds[k].steps),
+                         static_cast<long long>(g_ours_kinds[k].peak));
+    std::fprintf(out, "\n");
+    if (g_memory != nullptr)
+        std::fprintf(out, "per in-flight operation: sizeof %zu + heap %.1f = %.1f B (options shared), %.1f B (private options)\n",
+                     g_memory->sizeof_operation, g_memory->heap_shared, double(g_memory->sizeof_operation) + g_memory->heap_shared,
+                     double(g_memory->sizeof_operation) + g_memory->heap_private);
+}
 
-/// `--profile=CASE:WHICH:ROUNDS` (CASE ours|nlohmann|simdjson|floor, WHICH all|steady|terminal):
-/// runs the steps without the benchmark library, for callgrind / perf (docs/performance.md).
+/// `--profile=CASE:PLAN:ROUNDS` (CASE ours|simdjson|nlohmann|floor, PLAN a step case name:
+/// in_progress, success, failure, lifecycle, mix): runs the steps without the benchmark
+/// library, for callgrind / perf (docs/performance.md).
 int profile(const char* spec) {
     char which_case[16] = {}, which[16] = {};
     int rounds = 0;
     if (std::sscanf(spec, "%15[^:]:%15[^:]:%d", which_case, which, &rounds) != 3 || rounds <= 0) {
-        std::fprintf(stderr, "bench: --profile=CASE:all|steady|terminal:ROUNDS\n");
+        std::fprintf(stderr, "bench: --profile=CASE:in_progress|success|failure|lifecycle|mix:ROUNDS\n");
         return 1;
     }
-    const std::string cs = which_case, w = which;
+    const case_plan* plan = nullptr;
+    for (const case_plan& p : plans())
+        if (std::strcmp(p.name, which) == 0) plan = &p;
+    if (plan == nullptr) {
+        std::fprintf(stderr, "bench: unknown step case %s\n", which);
+        return 1;
+    }
+    const std::string cs = which_case;
     const auto& c = corpus();
-    const auto wanted = [&](const answer& a) { return w == "all" || (w == "terminal") == a.terminal; };
     std::size_t sink = 0;
     if (cs == "ours") {
-        ours_fixture fx(1);
-        for (int r = 0; r < rounds; ++r) {
-            if (w != "steady") fx.refill(1);
-            for (const answer& a : c)
-                if (wanted(a)) sink += fx.step(a).index();
-                else if (a.terminal) ++fx.next_spare;
-        }
+        ours_runner ours;
+        ours.refill(*plan, static_cast<std::size_t>(rounds));
+        for (int r = 0; r < rounds; ++r)
+            for (const planned_step& s : plan->steps) sink += ours.step(s).index();
+    } else if (cs == "simdjson") {
+        simdjson_runner sj;
+        for (int r = 0; r < rounds; ++r)
+            for (const planned_step& s : plan->steps) sink += sj.step(s);
     } else if (cs == "nlohmann") {
         for (int r = 0; r < rounds; ++r)
-            for (const answer& a : c)
-                if (wanted(a)) nlohmann_step(a, [&](const fields_view& f) { sink += digest(f); });
-    } else if (cs == "simdjson") {
-        std::vector<simdjson::padded_string> padded;
-        for (const answer& a : c) padded.emplace_back(a.body);
-        simdjson::ondemand::parser parser;
-        for (int r = 0; r < rounds; ++r)
-            for (std::size_t i = 0; i < c.size(); ++i)
-                if (wanted(c[i])) simdjson_step(parser, c[i], padded[i], [&](const fields_view& f) { sink += digest(f); });
+            for (const planned_step& s : plan->steps) nlohmann_step(c[s.answer], [&](const fields_view& f) { sink += digest(f); });
     } else if (cs == "floor") {
         for (int r = 0; r < rounds; ++r)
-            for (const answer& a : c)
-                if (wanted(a)) sink += floor_step(a);
+            for (const planned_step& s : plan->steps) sink += floor_step(c[s.answer]);
     } else {
         std::fprintf(stderr, "bench: unknown case %s\n", which_case);
         return 1;
@@ -559,23 +697,40 @@ int profile(const char* spec) {
 
 int main(int argc, char** argv) {
     bool require_zero = false;
+    bool console = true; // --benchmark_format: the summary goes to stderr unless the format is the console's
     std::vector<char*> args;
     for (int i = 0; i < argc; ++i) {
         if (std::strcmp(argv[i], "--require-zero-allocs") == 0) require_zero = true;
         else if (std::strncmp(argv[i], "--profile=", 10) == 0) return profile(argv[i] + 10);
-        else args.push_back(argv[i]);
+        else {
+            if (std::strncmp(argv[i], "--benchmark_format=", 19) == 0) console = std::strcmp(argv[i] + 19, "console") == 0;
+            args.push_back(argv[i]);
+        }
     }
     int n = static_cast<int>(args.size());
     benchmark::Initialize(&n, args.data());
     if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
     verify_same_values();
-    std::printf("corpus: %zu answers; all cases extract the same values from each\n", corpus().size());
-    checking_reporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
+    std::FILE* const notes = console ? stdout : stderr;
+    std::fprintf(notes, "corpus: %zu answers; all cases extract the same values from each\n", corpus().size());
+    std::fflush(notes);
+    register_benchmarks();
+    // No display reporter of our own: --benchmark_format, --benchmark_out and
+    // --benchmark_out_format are the library's.
+    benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    if (require_zero && (!reporter.saw_ours || reporter.failed)) {
-        if (!reporter.saw_ours) std::fprintf(stderr, "bench: BM_ours did not run\n");
-        return 1;
+    std::fflush(stdout);
+    print_summary(notes);
+    if (require_zero) {
+        if (g_ours_kinds[0].steps == 0) {
+            std::fprintf(stderr, "bench: no in-progress step of ours ran\n");
+            return 1;
+        }
+        if (g_in_progress_allocated) {
+            std::fprintf(stderr, "bench: an in-progress step allocates (%.3f per step; must be 0)\n",
+                         double(g_ours_kinds[0].allocs) / double(g_ours_kinds[0].steps));
+            return 1;
+        }
     }
     return 0;
 }

@@ -240,7 +240,7 @@ public:
         o.version = Policy::version(pstate_);
         o.strategy = Policy::strategy_name(pstate_);
         o.operation_id = strings_.get(slot_operation_id);
-        o.status = strings_.get(slot_status);
+        o.status = status_text();
         o.created = strings_.get(slot_created);
         // Derived on demand (not stored, not parsed on every poll): the text is what is kept.
         if (std::int64_t ms = 0; detail::parse_created_time(strings_.get(slot_created), ms)) o.created_unix_ms = ms;
@@ -293,7 +293,7 @@ public:
         detail::put_bytes(payload, strings_.get(slot_monitor));
         detail::put_bytes(payload, strings_.get(slot_resource));
         detail::put_bytes(payload, strings_.get(slot_operation_id));
-        detail::put_bytes(payload, strings_.get(slot_status));
+        detail::put_bytes(payload, status_text());
         detail::put_bytes(payload, strings_.get(slot_created));
         if constexpr (Policy::keeps_original_url) {
             detail::put_bytes(payload, strings_.get(slot_method));
@@ -405,7 +405,7 @@ public:
             op.resource_same_origin_ = same;
         }
         op.strings_.set(slot_operation_id, operation_id);
-        op.strings_.set(slot_status, status);
+        op.set_status_text(status);
         op.strings_.set(slot_created, created);
         op.phase_ = static_cast<phase>(ph);
         op.pending_purpose_ = fetching ? purpose::resource : purpose::status;
@@ -489,6 +489,7 @@ private:
         resource_same_origin_ = o.resource_same_origin_;
         has_wall_ = o.has_wall_;
         has_http_status_ = o.has_http_status_;
+        status_known_ = o.status_known_;
         o.reset();
     }
 
@@ -516,6 +517,7 @@ private:
         resource_same_origin_ = false;
         has_wall_ = false;
         has_http_status_ = false;
+        status_known_ = 0;
     }
 
     static const options& default_options() noexcept {
@@ -964,9 +966,47 @@ private:
     /// Stores operationId, status and created from a good status answer. Equal values are
     /// not rewritten, so a steady-state poll allocates nothing.
     bool record_status(const verdict& v) {
-        if (!keep_string(v.status_word, slot_status)) return false;
+        if (!keep_status(v.status_word)) return false;
         if (v.fields != nullptr) keep_string(v.fields->operation_id, slot_operation_id);
         keep_string(v.created_text, slot_created); // created_unix_ms is derived in observe()
+        return true;
+    }
+
+    /// The status words the services send, kept as an index instead of text when the body
+    /// spells one exactly (no escape): a status change between them neither writes the string
+    /// table nor allocates, and the word costs no heap. Any other text is kept in slot_status.
+    static constexpr std::string_view known_status[] = {"", "NotStarted", "Running", "Succeeded", "Failed",
+                                                        "Canceled", "InProgress", "Cancelled", "Accepted"};
+
+    static std::uint8_t known_status_index(std::string_view w) noexcept {
+        for (std::uint8_t k = 1; k < sizeof known_status / sizeof known_status[0]; ++k)
+            if (w == known_status[k]) return k;
+        return 0;
+    }
+
+    std::string_view status_text() const noexcept {
+        return status_known_ != 0 ? known_status[status_known_] : strings_.get(slot_status);
+    }
+
+    void set_status_text(std::string_view w) {
+        const std::uint8_t k = known_status_index(w);
+        strings_.assign_if_changed(slot_status, k != 0 ? std::string_view() : w);
+        status_known_ = k;
+    }
+
+    bool keep_status(const detail::json_field& f) {
+        if (f.kind != detail::json_kind::string) return true;
+        if (!f.escaped) {
+            if (const std::uint8_t k = known_status_index(f.raw); k != 0) {
+                if (status_known_ != k) {
+                    if (status_known_ == 0) strings_.assign_if_changed(slot_status, std::string_view());
+                    status_known_ = k;
+                }
+                return true;
+            }
+        }
+        if (!keep_string(f, slot_status)) return false; // the kept status stays as it was
+        status_known_ = 0;
         return true;
     }
 
@@ -1147,6 +1187,7 @@ private:
     bool resource_same_origin_ = false;
     bool has_wall_ = false;
     bool has_http_status_ = false;
+    std::uint8_t status_known_ = 0; ///< index into known_status, 0: the text is in slot_status
 };
 
 /// The Azure Maps Creator operation (v1 and v2).

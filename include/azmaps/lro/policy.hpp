@@ -233,10 +233,10 @@ struct creator_policy {
             return policy_detail::make(k::bad_answer, "the status body has no string status");
         if (fields.created.kind == detail::json_kind::string) note(s, protocol_version::v2);
         else if (fields.created_date_time.kind == detail::json_kind::string) note(s, protocol_version::v1);
-        verdict r;
+        verdict r; // the kind is set in place: no second verdict to copy on the hot path
         switch (classify(fields.status)) {
         case status_kind::in_progress:
-            r = policy_detail::make(k::poll);
+            r.what = k::poll;
             // A new `Operation-Location` becomes the monitor; a pinned v1 never follows it
             // (docs/decisions.md 1).
             if (s.pin != protocol_version::v1)
@@ -246,8 +246,8 @@ struct creator_policy {
                 }
             break;
         case status_kind::succeeded: r = done(code, a.headers, &fields, {}, 0); break;
-        case status_kind::failed: r = policy_detail::make(k::operation_failed); break;
-        case status_kind::canceled: r = policy_detail::make(k::canceled); break;
+        case status_kind::failed: r.what = k::operation_failed; break;
+        case status_kind::canceled: r.what = k::canceled; break;
         }
         r.fields = &fields;
         r.status_word = fields.status;

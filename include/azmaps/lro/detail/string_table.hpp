@@ -46,7 +46,14 @@ public:
             grown.append(buf_, 0, b).append(v.data(), v.size()).append(buf_, b + old_len, std::string::npos);
             buf_.swap(grown);
         } else {
-            buf_.replace(b, old_len, v.data(), v.size());
+            // In place (no std::string::replace, which is out of line and slow): move the tail,
+            // then write the value. Growing first appends the room, shrinking truncates last.
+            const std::size_t tail = buf_.size() - (b + old_len);
+            if (new_size > buf_.size()) buf_.append(new_size - buf_.size(), '\0');
+            char* const d = &buf_[0];
+            if (tail != 0) std::memmove(d + b + v.size(), d + b + old_len, tail);
+            if (!v.empty()) std::memcpy(d + b, v.data(), v.size());
+            if (new_size < buf_.size()) buf_.resize(new_size);
         }
         const auto delta = static_cast<std::int64_t>(v.size()) - static_cast<std::int64_t>(old_len);
         for (std::size_t k = i; k < N; ++k)
