@@ -331,7 +331,10 @@ TEST_F(Fleet, ResultJson) {
 TEST_F(Fleet, BadJsonlLineEnqueuesNothing) {
     ASSERT_EQ(init().code, 0);
     const std::string good1 = jsonl_line(*emulator.srv, scenario::succeed, 2, timing{}, "1").dump();
-    const std::string good2 = jsonl_line(*emulator.srv, scenario::succeed, 1, timing{}, "2").dump();
+    // A credential in the submit URL's query is removed before the row is written.
+    json with_key = jsonl_line(*emulator.srv, scenario::succeed, 1, timing{}, "2");
+    with_key["url"] = with_key["url"].get<std::string>() + "&subscription-key=" + kKey;
+    const std::string good2 = with_key.dump();
     json no_url = jsonl_line(*emulator.srv, scenario::succeed, 2, timing{}, "3");
     no_url.erase("url");
     json cred = jsonl_line(*emulator.srv, scenario::succeed, 2, timing{}, "4");
@@ -353,6 +356,10 @@ TEST_F(Fleet, BadJsonlLineEnqueuesNothing) {
     EXPECT_EQ(ok.code, 0) << ok.err;
     EXPECT_EQ(lines(ok.out).size(), 2u) << ok.out;
     EXPECT_EQ(status().value("total", -1), 2);
+    for (const std::string& id : lines(ok.out)) {
+        const proc_result shown = fleet(db, {"result", id, "--json"});
+        EXPECT_EQ(shown.out.find(kKey), std::string::npos) << shown.out;
+    }
     const proc_result dump = run({pg.bin() + "/pg_dump", "-d", db});
     ASSERT_EQ(dump.code, 0) << dump.err;
     EXPECT_EQ(dump.out.find(kKey), std::string::npos);
