@@ -240,7 +240,9 @@ protected:
 
     /// Runs one worker until the queue is idle (--exit-when-idle), bounded.
     proc_result work_until_idle(const std::string& name) {
-        return run(fleet_args(db, {"work", "--worker", name, "--exit-when-idle"}), {key_env()}, "/dev/null", 5min);
+        return run(fleet_args(db, {"work", "--worker", name, "--exit-when-idle", "--connect-timeout", "120s",
+                                   "--request-timeout", "300s"}),
+                   {key_env()}, "/dev/null", 5min);
     }
 
     pg_cluster pg;
@@ -457,7 +459,10 @@ TEST_F(Fleet, CrashTwoOfFourWorkersNothingLost) {
     const std::vector<std::string> ids = submit_jsonl(ops);
     ASSERT_EQ(ids.size(), static_cast<std::size_t>(total));
 
-    const std::vector<std::string> work_opts{"--batch", "64", "--concurrency", "128", "--lease", "5s"};
+    // Generous libcurl timeouts: on a machine loaded far beyond its cores a 10 s connect timeout
+    // turned answered submits into transport errors (a real outcome, but not the scripted one).
+    const std::vector<std::string> work_opts{"--batch", "64", "--concurrency", "128", "--lease", "5s",
+                                             "--connect-timeout", "120s", "--request-timeout", "300s"};
     std::vector<std::string> names;
     std::vector<child> workers;
     auto start_worker = [&](const std::string& name) {
