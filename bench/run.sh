@@ -14,3 +14,6 @@ cmake --build "$build" --target lro_bench lro_scale -j "${JOBS:-2}"
 "$build/bench/lro_scale"
 # The end-to-end table (bench/e2e/run.sh; docs/performance.md, "End to end"); E2E=0 skips it, E2E_ARGS passes options (e.g. --quick).
 [ "${E2E:-1}" = 0 ] || bash "$root/bench/e2e/run.sh" ${E2E_ARGS:-}
+# The fleet benchmark (PostgreSQL + the emulator + worker processes; docs/fleet.md) has its own
+# script and build tree: FLEET=1 runs it here too.
+if [ "${FLEET:-0}" = 1 ]; then bash "$root/bench/fleet/run.sh"; fi
