@@ -235,6 +235,8 @@ public:
     }
 
     int run() {
+        // First, so that a SIGTERM during start-up is a graceful stop too (exit 0), not a kill.
+        install_signals();
         std::string err;
         if (!db_.open(cfg_.conninfo, err)) return fail("cannot connect to PostgreSQL: " + err);
         if (!lro::curl::curl_detail::global_init() || (multi_ = curl_multi_init()) == nullptr)
@@ -251,7 +253,6 @@ public:
             return fail("database error: " + r.error());
         }
         if (!keeper_.start(err)) return fail("cannot connect to PostgreSQL (lease keeper): " + err);
-        install_signals();
         log("started (batch " + std::to_string(cfg_.batch) + ", concurrency " + std::to_string(cfg_.concurrency) +
             ", lease " + std::to_string(cfg_.lease.count()) + " ms)");
         next_claim_ = lro::clock::now();
