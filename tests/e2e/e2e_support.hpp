@@ -14,6 +14,7 @@
 #include <azmaps/lro/adapters/curl_common.hpp>
 
 #include "emulator.hpp"
+#include "scenario_expectations.hpp"
 
 namespace e2e {
 
@@ -29,25 +30,8 @@ struct timing {
     int fault_at = 2;
 };
 
-inline bool is_one_shot_poll_fault(scenario s) {
-    switch (s) {
-    case scenario::throttle_429:
-    case scenario::throttle_429_no_retry_after:
-    case scenario::unavailable_503:
-    case scenario::unavailable_503_no_retry_after:
-    case scenario::error_500:
-    case scenario::truncated_body:
-    case scenario::drop_connection:
-        return true;
-    default:
-        return false;
-    }
-}
-
-inline bool has_resource(scenario s) {
-    return s != scenario::succeed_no_resource && s != scenario::fail && s != scenario::cancel &&
-           s != scenario::fail_submit_400;
-}
+using e2e_expect::has_resource;
+using e2e_expect::is_one_shot_poll_fault;
 
 /// The submit path (with query) of one operation.
 inline std::string submit_path(scenario s, int version, const timing& t, const std::string& tag = {}) {
@@ -168,7 +152,7 @@ inline void expect_record(scenario s, const emu::server::operation_record& rec, 
     SCOPED_TRACE(where + " op " + rec.id);
     const int running = s == scenario::http_date ? 0 : t.running_polls;
     const int base_polls = 1 + running + 1; // NotStarted, Running..., the end
-    EXPECT_EQ(rec.submits, s == scenario::submit_503 ? 2 : 1);
+    EXPECT_EQ(rec.submits, e2e_expect::scripted_submits(s));
     EXPECT_EQ(rec.status_polls, base_polls + (is_one_shot_poll_fault(s) ? 1 : 0));
     EXPECT_EQ(rec.resource_fetches, has_resource(s) ? 1 : 0);
     // Every request the client made is on the record, and vice versa. Except: when the dropped

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator.hpp"
+#include "../e2e/scenario_expectations.hpp"
 #include "fleet_support.hpp"
 #include "pg_cluster.hpp"
 
@@ -116,28 +117,9 @@ json jsonl_line(const emu::server& srv, scenario s, int version, const timing& t
     return j;
 }
 
-/// Scripted POST submits per scenario (submit-503: the refused one and the accepted resubmit).
-int scripted_submits(scenario s) { return s == scenario::submit_503 ? 2 : 1; }
-
-bool has_resource(scenario s) {
-    return s != scenario::succeed_no_resource && s != scenario::fail && s != scenario::cancel &&
-           s != scenario::fail_submit_400;
-}
-
-bool is_one_shot_poll_fault(scenario s) {
-    switch (s) {
-    case scenario::throttle_429:
-    case scenario::throttle_429_no_retry_after:
-    case scenario::unavailable_503:
-    case scenario::unavailable_503_no_retry_after:
-    case scenario::error_500:
-    case scenario::truncated_body:
-    case scenario::drop_connection:
-        return true;
-    default:
-        return false;
-    }
-}
+using e2e_expect::has_resource;
+using e2e_expect::is_one_shot_poll_fault;
+using e2e_expect::scripted_submits;
 
 std::string str(const json& j, const char* k) {
     const auto it = j.find(k);

@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "../cli/duration.hpp"
 #include "fleet.hpp"
 #include "pg.hpp"
 #include "schema.hpp"
@@ -36,37 +37,7 @@ int fail(const std::string& msg, int code = exit_fail) {
     return code;
 }
 
-/// "90s", "10m", "1h", "500ms", "1.5s", "30" (seconds).
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& s) {
-    if (s.empty()) return std::nullopt;
-    std::size_t i = 0;
-    double v = 0;
-    bool digits = false;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        v = v * 10 + (s[i++] - '0');
-        digits = true;
-    }
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        double scale = 0.1;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-            v += (s[i++] - '0') * scale;
-            scale /= 10;
-            digits = true;
-        }
-    }
-    if (!digits) return std::nullopt;
-    const std::string unit = s.substr(i);
-    double ms = 0;
-    if (unit.empty() || unit == "s") ms = v * 1000;
-    else if (unit == "ms") ms = v;
-    else if (unit == "m" || unit == "min") ms = v * 60000;
-    else if (unit == "h") ms = v * 3600000;
-    else if (unit == "d") ms = v * 86400000;
-    else return std::nullopt;
-    if (ms > 1e12) return std::nullopt;
-    return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
-}
+using azmaps::lro::cli_text::parse_duration;
 
 std::string conninfo_of(const std::string& flag) {
     if (!flag.empty()) return flag;

@@ -1,0 +1,44 @@
+// One reader of durations on the command line, for `azmaps-lro` and `azmaps-lro fleet`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace azmaps::lro::cli_text {
+
+/// "90s", "10m", "1h", "2d", "500ms", "1.5s", "30" (seconds); nullopt for anything else and for
+/// more than 10^12 ms (so the result always fits the machine's clock arithmetic).
+inline std::optional<std::chrono::milliseconds> parse_duration(const std::string& s) {
+    if (s.empty()) return std::nullopt;
+    std::size_t i = 0;
+    double v = 0;
+    bool digits = false;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        v = v * 10 + (s[i++] - '0');
+        digits = true;
+    }
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        double scale = 0.1;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            v += (s[i++] - '0') * scale;
+            scale /= 10;
+            digits = true;
+        }
+    }
+    if (!digits) return std::nullopt;
+    const std::string unit = s.substr(i);
+    double ms = 0;
+    if (unit.empty() || unit == "s") ms = v * 1000;
+    else if (unit == "ms") ms = v;
+    else if (unit == "m" || unit == "min") ms = v * 60000;
+    else if (unit == "h") ms = v * 3600000;
+    else if (unit == "d") ms = v * 86400000;
+    else return std::nullopt;
+    if (ms > 1e12) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
+} // namespace azmaps::lro::cli_text
