@@ -51,8 +51,10 @@ public:
             int st = 0;
             waitpid(pid_, &st, 0);
         }
-        if (!out_.empty()) unlink(out_.c_str());
-        if (!err_.empty()) unlink(err_.c_str());
+        if (std::getenv("FLEET_TEST_KEEP_LOGS") == nullptr) { // set it to read the workers' logs
+            if (!out_.empty()) unlink(out_.c_str());
+            if (!err_.empty()) unlink(err_.c_str());
+        }
     }
 
     /// Starts `argv` with the current environment minus AZMAPS_KEY and AZMAPS_LRO_FLEET_DB,

@@ -59,6 +59,12 @@ struct emulator_fixture {
     bool start() {
         emu::config cfg;
         cfg.subscription_key = kKey;
+        // A worker's one thread alternates database round trips and libcurl. On a loaded 2-core
+        // machine a round trip can stall it for seconds after the kernel has opened a submit's
+        // connection; the emulator's default 5 s wait for the first request then closes that
+        // connection unanswered (CURLE_GOT_NOTHING), and an unanswered POST rightly ends the
+        // operation failed. Services wait minutes, not seconds: so does the emulator here.
+        cfg.keep_alive_timeout_s = 120;
         cfg.log = [this](const std::string& line) {
             // "POST /mapData?api-version=2.0&scenario=...&tag=N -> 202"
             if (line.rfind("POST ", 0) != 0) return;

@@ -593,6 +593,8 @@ private:
             if (j == nullptr || j->easy != h) continue;
             int status = 0;
             lro::action next = std::visit([&](auto& op) { return j->xfer->feed(op, h, rc, status); }, j->op);
+            if (rc != CURLE_OK) // what the machine was told as a transport error, for the operator
+                log("row " + std::to_string(j->id) + ": transfer failed: " + curl_easy_strerror(rc));
             const std::string body = std::holds_alternative<lro::succeeded>(next) ? std::move(j->xfer->body) : std::string();
             release_handle(*j);
             j->xfer.reset();
