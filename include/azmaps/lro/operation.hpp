@@ -979,8 +979,8 @@ private:
                                                         "Canceled", "InProgress", "Cancelled", "Accepted"};
 
     static std::uint8_t known_status_index(std::string_view w) noexcept {
-        for (std::uint8_t k = 1; k < sizeof known_status / sizeof known_status[0]; ++k)
-            if (w == known_status[k]) return k;
+        for (std::size_t k = 1; k < sizeof known_status / sizeof known_status[0]; ++k)
+            if (w == known_status[k]) return static_cast<std::uint8_t>(k);
         return 0;
     }
 
