@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -449,7 +450,10 @@ TEST_F(Fleet, CrashTwoOfFourWorkersNothingLost) {
 
     // Generous libcurl timeouts: on a machine loaded far beyond its cores a 10 s connect timeout
     // turned answered submits into transport errors (a real outcome, but not the scripted one).
-    const std::vector<std::string> work_opts{"--batch", "64", "--concurrency", "128", "--lease", "5s",
+    // FLEET_TEST_LEASE: the sanitizer stage gives slower workers a longer lease.
+    const char* lease_env = std::getenv("FLEET_TEST_LEASE");
+    const std::string lease = lease_env != nullptr && *lease_env != '\0' ? lease_env : "5s";
+    const std::vector<std::string> work_opts{"--batch", "64", "--concurrency", "128", "--lease", lease,
                                              "--connect-timeout", "120s", "--request-timeout", "300s"};
     std::vector<std::string> names;
     std::vector<child> workers;
