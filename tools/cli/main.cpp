@@ -25,7 +25,7 @@
 #define AZMAPS_LRO_CLI_HAS_AZURE 0
 #endif
 
-#include "duration.hpp"
+#include "arguments.hpp"
 #include "cli.hpp"
 #if defined(AZMAPS_LRO_CLI_HAS_FLEET)
 #include "../fleet/fleet.hpp"
@@ -80,24 +80,7 @@ std::optional<unsigned long> parse_count(const std::string& s) {
     return std::stoul(s);
 }
 
-bool read_data(const std::string& arg, std::string& out, std::string& err) {
-    if (arg.empty() || arg[0] != '@') {
-        out = arg;
-        return true;
-    }
-    const std::string path = arg.substr(1);
-    if (path == "-") {
-        out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-        return true;
-    }
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        err = "cannot read " + path + ": " + std::strerror(errno);
-        return false;
-    }
-    out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    return true;
-}
+using azmaps::lro::cli_text::read_data;
 
 /// The origin of an absolute URL as `scheme://host[:port]`, or empty.
 std::string origin_of(std::string_view url) {

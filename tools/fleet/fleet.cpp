@@ -14,7 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "../cli/duration.hpp"
+#include "../cli/arguments.hpp"
 #include "fleet.hpp"
 #include "pg.hpp"
 #include "schema.hpp"
@@ -119,24 +119,7 @@ struct submit_args {
     bool data_given = false;
 };
 
-bool read_data(const std::string& arg, std::string& out, std::string& err) {
-    if (arg.empty() || arg[0] != '@') {
-        out = arg;
-        return true;
-    }
-    const std::string path = arg.substr(1);
-    if (path == "-") {
-        out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-        return true;
-    }
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        err = "cannot read " + path + ": " + std::strerror(errno);
-        return false;
-    }
-    out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    return true;
-}
+using azmaps::lro::cli_text::read_data;
 
 bool spec_from_flags(const submit_args& a, op_spec& s, std::string& err) {
     s.protocol = a.protocol;

@@ -1,8 +1,14 @@
-// One reader of durations on the command line, for `azmaps-lro` and `azmaps-lro fleet`.
+// The readers of command-line values that `azmaps-lro` and `azmaps-lro fleet` share: durations
+// and request bodies (`-d DATA`, `@FILE`, `@-`).
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -39,6 +45,26 @@ inline std::optional<std::chrono::milliseconds> parse_duration(const std::string
     else return std::nullopt;
     if (ms > 1e12) return std::nullopt;
     return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
+/// `-d` values: the text itself, `@FILE` the file's bytes, `@-` standard input.
+inline bool read_data(const std::string& arg, std::string& out, std::string& err) {
+    if (arg.empty() || arg[0] != '@') {
+        out = arg;
+        return true;
+    }
+    const std::string path = arg.substr(1);
+    if (path == "-") {
+        out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        return true;
+    }
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        err = "cannot read " + path + ": " + std::strerror(errno);
+        return false;
+    }
+    out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    return true;
 }
 
 } // namespace azmaps::lro::cli_text
