@@ -22,29 +22,12 @@ namespace lro = azmaps::lro;
 namespace emu = azmaps::lro::emulator;
 using emu::scenario;
 
-/// Per-operation emulator parameters used by the fast tests.
-struct timing {
-    int retry_after_ms = 50;
-    int running_polls = 2;
-    int slow_ms = 200;
-    int fault_at = 2;
-};
+using e2e_expect::timing;
 
 using e2e_expect::has_resource;
 using e2e_expect::is_one_shot_poll_fault;
 
-/// The submit path (with query) of one operation.
-inline std::string submit_path(scenario s, int version, const timing& t, const std::string& tag = {}) {
-    std::string p = version == 1 ? "/mapData/upload?api-version=1.0&dataFormat=zip" : "/mapData?api-version=2.0";
-    p += "&scenario=" + std::string(emu::scenario_name(s));
-    p += "&retry_after_ms=" + std::to_string(t.retry_after_ms);
-    p += "&running_polls=" + std::to_string(s == scenario::http_date ? 0 : t.running_polls);
-    p += "&slow_ms=" + std::to_string(t.slow_ms);
-    p += "&fault_at=" + std::to_string(t.fault_at);
-    if (s == scenario::http_date) p += "&http_date_s=1";
-    if (!tag.empty()) p += "&tag=" + tag;
-    return p;
-}
+using e2e_expect::submit_path;
 
 /// Options for the fast tests: short fallbacks, the emulator's foreign origin allowed,
 /// `api-version` restored on monitor URLs that lost it.

@@ -89,23 +89,10 @@ struct emulator_fixture {
     }
 };
 
-struct timing {
-    int retry_after_ms = 50;
-    int running_polls = 2;
-    int slow_ms = 200;
-    int fault_at = 2;
-};
+using e2e_expect::timing;
 
 std::string submit_url(const emu::server& srv, scenario s, int version, const timing& t, const std::string& tag) {
-    std::string p = version == 1 ? "/mapData/upload?api-version=1.0&dataFormat=zip" : "/mapData?api-version=2.0";
-    p += "&scenario=" + std::string(emu::scenario_name(s));
-    p += "&retry_after_ms=" + std::to_string(t.retry_after_ms);
-    p += "&running_polls=" + std::to_string(s == scenario::http_date ? 0 : t.running_polls);
-    p += "&slow_ms=" + std::to_string(t.slow_ms);
-    p += "&fault_at=" + std::to_string(t.fault_at);
-    if (s == scenario::http_date) p += "&http_date_s=1";
-    p += "&tag=" + tag;
-    return srv.base_url() + p;
+    return srv.base_url() + e2e_expect::submit_path(s, version, t, tag);
 }
 
 /// One JSON-lines submit: protocol pinned to the version, api-version restored on monitor URLs
